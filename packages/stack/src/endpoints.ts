@@ -1,0 +1,20 @@
+/** What a client needs to reach one site's servers, whoever started them (local stack or containers). */
+export interface SiteEndpoints {
+  site: string;
+  kafka: { brokers: string[] };
+  registry: { url: string };
+  postgres: { connectionString: string; database: string };
+  objectStore: {
+    kind: "s3";
+    endpoint: string;
+    region: string;
+    bucket: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    forcePathStyle: true;
+  };
+}
+
+export interface StackEndpoints {
+  sites: SiteEndpoints[];
+}

@@ -1,0 +1,26 @@
+import type { StackCredentials } from "../credentials";
+import type { Artifacts } from "../artifacts";
+import type { SitePorts } from "../layout";
+import type { ManagedProcess } from "../processes";
+
+export interface SiteContext {
+  dataDir: string;
+  site: string;
+  ports: SitePorts;
+  credentials: StackCredentials;
+}
+
+/** What starting a JVM server needs; resolved only when something is started. */
+export interface Runtime {
+  java: string;
+  artifacts: Artifacts;
+}
+
+/** One server of a site: how to start it and how to know it answers. */
+export interface LocalServer {
+  proc: ManagedProcess;
+  port: number;
+  start(runtime: Runtime): Promise<void>;
+  /** Resolves when the server answers a real request; throws with the log tail when it does not. */
+  waitReady(timeoutMs: number): Promise<void>;
+}

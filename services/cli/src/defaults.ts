@@ -1,0 +1,18 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_BASE_PORT, DEFAULT_SITES } from "@tandem/stack";
+
+/**
+ * Every default of the tandem command, in one documented place (README "Configuration").
+ * Each can be overridden by the flag or the environment variable named beside it.
+ */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+export const defaults = {
+  /** --data-dir, TANDEM_DATA_DIR: state and download cache of the local stack. */
+  dataDir: process.env.TANDEM_DATA_DIR ?? path.join(REPO_ROOT, ".tandem"),
+  /** --base-port, TANDEM_BASE_PORT: first port of the local stack; each site takes ten. */
+  basePort: Number(process.env.TANDEM_BASE_PORT ?? DEFAULT_BASE_PORT),
+  /** --sites: the sites of the local stack and of the demo. */
+  sites: DEFAULT_SITES,
+};
