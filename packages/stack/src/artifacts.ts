@@ -18,7 +18,9 @@ type Progress = (message: string) => void;
 function mvn(args: string[], cwd: string, what: string): void {
   const result = spawnSync("mvn", ["-B", "-q", ...args], { cwd, encoding: "utf8" });
   if (result.error) {
-    throw new Error(`Maven not found (${result.error.message}): install it (apt-get install maven) to fetch ${what}`);
+    throw new Error(
+      `Maven not found (${result.error.message}): install it (apt-get install maven) to fetch ${what}`,
+    );
   }
   if (result.status !== 0) {
     const output = `${result.stdout}${result.stderr}`.trim().split("\n").slice(-10).join("\n");
@@ -28,7 +30,10 @@ function mvn(args: string[], cwd: string, what: string): void {
 
 function pom(artifactId: string, dependencies: Array<[string, string, string]>): string {
   const deps = dependencies
-    .map(([g, a, v]) => `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`)
+    .map(
+      ([g, a, v]) =>
+        `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`,
+    )
     .join("\n    ");
   return `<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>

@@ -15,7 +15,9 @@ export function findJava(env: NodeJS.ProcessEnv = process.env): string {
   const versionText = `${result.stderr}${result.stdout}`;
   const major = Number(/version "(\d+)/.exec(versionText)?.[1]);
   if (!(major >= MIN_JAVA_MAJOR)) {
-    throw new Error(`Java ${MIN_JAVA_MAJOR}+ is needed, ${java} is ${versionText.split("\n")[0] ?? "unknown"}`);
+    throw new Error(
+      `Java ${MIN_JAVA_MAJOR}+ is needed, ${java} is ${versionText.split("\n")[0] ?? "unknown"}`,
+    );
   }
   return java;
 }

@@ -18,7 +18,13 @@ export const PORTS_PER_SITE = 10;
 
 export function sitePorts(basePort: number, siteIndex: number): SitePorts {
   const first = basePort + siteIndex * PORTS_PER_SITE;
-  return { kafka: first, kafkaController: first + 1, registry: first + 2, postgres: first + 3, s3: first + 4 };
+  return {
+    kafka: first,
+    kafkaController: first + 1,
+    registry: first + 2,
+    postgres: first + 3,
+    s3: first + 4,
+  };
 }
 
 export interface StackLayout {
@@ -48,7 +54,9 @@ export function validateSites(sites: string[]): string[] {
   const seen = new Set<string>();
   for (const site of sites) {
     if (!SITE_ID_PATTERN.test(site)) {
-      throw new Error(`site id "${site}" is invalid: use 2-31 lowercase letters, digits or '-', starting with a letter`);
+      throw new Error(
+        `site id "${site}" is invalid: use 2-31 lowercase letters, digits or '-', starting with a letter`,
+      );
     }
     if (seen.has(site)) throw new Error(`site id "${site}" is given twice`);
     seen.add(site);

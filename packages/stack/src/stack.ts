@@ -63,13 +63,21 @@ function serverFor(kind: ServerKind, ctx: SiteContext): LocalServer {
   }
 }
 
-function siteEndpoints(site: string, index: number, basePort: number, credentials: StackCredentials): SiteEndpoints {
+function siteEndpoints(
+  site: string,
+  index: number,
+  basePort: number,
+  credentials: StackCredentials,
+): SiteEndpoints {
   const ports = sitePorts(basePort, index);
   return {
     site,
     kafka: { brokers: [`127.0.0.1:${ports.kafka}`] },
     registry: { url: registryUrl(ports.registry) },
-    postgres: { connectionString: postgresConnectionString({ ports, credentials }, "tandem"), database: "tandem" },
+    postgres: {
+      connectionString: postgresConnectionString({ ports, credentials }, "tandem"),
+      database: "tandem",
+    },
     objectStore: {
       kind: "s3",
       endpoint: `http://127.0.0.1:${ports.s3}`,
@@ -180,7 +188,11 @@ export class LocalStack {
     const same =
       existing.basePort === this.layout.basePort && existing.sites.join(",") === this.layout.sites.join(",");
     if (same) return;
-    const previous = new LocalStack({ dataDir: this.layout.dataDir, sites: existing.sites, basePort: existing.basePort });
+    const previous = new LocalStack({
+      dataDir: this.layout.dataDir,
+      sites: existing.sites,
+      basePort: existing.basePort,
+    });
     const anyRunning = existing.sites.some((site) =>
       SERVER_KINDS.some((kind) => runningPid(previous.server(site, kind).proc) !== undefined),
     );

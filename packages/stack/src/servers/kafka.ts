@@ -74,7 +74,9 @@ export function kafkaServer(ctx: SiteContext): LocalServer {
           { encoding: "utf8" },
         );
         if (format.status !== 0) {
-          throw new Error(`${proc.name}: formatting storage failed: ${`${format.stderr}${format.stdout}`.trim()}`);
+          throw new Error(
+            `${proc.name}: formatting storage failed: ${`${format.stderr}${format.stdout}`.trim()}`,
+          );
         }
       }
       startDetached(proc, runtime.java, [...jvm("512m"), "kafka.Kafka", propertiesFile]);

@@ -80,7 +80,17 @@ export function postgresServer(ctx: SiteContext): LocalServer {
     try {
       run(
         path.join(bin, "initdb"),
-        ["-D", dataPath, "-U", user, "--auth=scram-sha-256", `--pwfile=${pwfile}`, "-E", "UTF8", "--no-locale"],
+        [
+          "-D",
+          dataPath,
+          "-U",
+          user,
+          "--auth=scram-sha-256",
+          `--pwfile=${pwfile}`,
+          "-E",
+          "UTF8",
+          "--no-locale",
+        ],
         "initdb",
       );
     } finally {
@@ -131,7 +141,10 @@ export function postgresServer(ctx: SiteContext): LocalServer {
   };
 }
 
-export function postgresConnectionString(ctx: Pick<SiteContext, "ports" | "credentials">, database: string): string {
+export function postgresConnectionString(
+  ctx: Pick<SiteContext, "ports" | "credentials">,
+  database: string,
+): string {
   const { user, password } = ctx.credentials.postgres;
   return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${ctx.ports.postgres}/${database}`;
 }

@@ -34,7 +34,9 @@ export function envLines(endpoints: StackEndpoints, showSecrets: boolean, dataDi
   const lines = [`export TANDEM_SITES=${endpoints.sites.map((s) => s.site).join(",")}`];
   for (const site of endpoints.sites) {
     const prefix = `TANDEM_${site.site.toUpperCase().replaceAll("-", "_")}`;
-    const pgUrl = showSecrets ? site.postgres.connectionString : site.postgres.connectionString.replace(/:[^:@/]+@/, ":***@");
+    const pgUrl = showSecrets
+      ? site.postgres.connectionString
+      : site.postgres.connectionString.replace(/:[^:@/]+@/, ":***@");
     lines.push(
       `export ${prefix}_KAFKA_BROKERS=${site.kafka.brokers.join(",")}`,
       `export ${prefix}_REGISTRY_URL=${site.registry.url}`,

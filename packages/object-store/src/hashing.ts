@@ -1,0 +1,57 @@
+import { createHash } from "node:crypto";
+import { Transform, type TransformCallback } from "node:stream";
+import { ObjectStoreError } from "./port";
+
+/** Passes bytes through while hashing them, so a file is hashed in the same pass that stores it. */
+export class HashingStream extends Transform {
+  private readonly hash = createHash("sha256");
+  sizeBytes = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
+    this.sizeBytes += chunk.length;
+    callback(null, chunk);
+  }
+
+  digest(): string {
+    return this.hash.digest("hex");
+  }
+}
+
+/** Passes bytes through and fails at the end when they do not hash to `expected`. */
+export class VerifyingStream extends Transform {
+  private readonly hash = createHash("sha256");
+
+  constructor(
+    private readonly expected: string,
+    private readonly key: string,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const actual = this.hash.digest("hex");
+    if (actual === this.expected) callback();
+    else
+      callback(
+        new ObjectStoreError("checksum-mismatch", `${this.key}: sha256 ${actual}, expected ${this.expected}`),
+      );
+  }
+}
+
+const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+/**
+ * Keys are relative paths whose segments start with a letter or digit: no `..`, no absolute path,
+ * nothing to escape a prefix with.
+ */
+export function assertSafeKey(key: string): void {
+  if (!SAFE_KEY.test(key)) {
+    throw new ObjectStoreError("invalid-key", `object key ${JSON.stringify(key)} is not a safe relative key`);
+  }
+}

@@ -1,0 +1,161 @@
+import { randomUUID } from "node:crypto";
+import type { Readable } from "node:stream";
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { HashingStream, VerifyingStream, assertSafeKey } from "./hashing";
+import { ObjectStoreError, type ObjectStore, type PutOptions, type StoredObject } from "./port";
+
+export interface S3StoreConfig {
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle?: boolean;
+  /** Keys are written under this prefix; nothing can be written outside it. */
+  prefix?: string;
+}
+
+const SHA256_METADATA = "sha256";
+const PART_SIZE = 8 * 1024 * 1024;
+
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? "";
+  const name = (error as { name?: string }).name ?? "";
+  return ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE"].includes(code) || name === "TimeoutError";
+}
+
+function translate(error: unknown, key: string, description: string): Error {
+  if (error instanceof ObjectStoreError) return error;
+  if (error instanceof NoSuchKey || error instanceof NotFound) {
+    return new ObjectStoreError("not-found", `${key}: no such object in ${description}`, { cause: error });
+  }
+  if (isConnectionError(error)) {
+    return new ObjectStoreError("unreachable", `${description} unreachable: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * An S3 bucket (AWS, MinIO, S3Proxy...). A put streams to a temporary key with multipart upload while
+ * hashing, then copies server-side to the final key with the sha256 in its metadata: the final key
+ * never holds partial or mismatching bytes.
+ */
+export class S3ObjectStore implements ObjectStore {
+  readonly description: string;
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+
+  constructor(config: S3StoreConfig) {
+    this.bucket = config.bucket;
+    this.prefix = config.prefix ? `${config.prefix.replace(/\/+$/, "")}/` : "";
+    this.description = `s3://${config.bucket}/${this.prefix}${config.endpoint ? ` at ${config.endpoint}` : ""}`;
+    this.client = new S3Client({
+      endpoint: config.endpoint,
+      region: config.region,
+      forcePathStyle: config.forcePathStyle ?? true,
+      credentials:
+        config.accessKeyId && config.secretAccessKey
+          ? { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey }
+          : undefined,
+      // S3-compatible servers do not all accept the SDK's newer default checksum trailers.
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+      maxAttempts: 2,
+    });
+  }
+
+  private objectKey(key: string): string {
+    assertSafeKey(key);
+    return `${this.prefix}${key}`;
+  }
+
+  async put(key: string, body: Readable, options: PutOptions = {}): Promise<StoredObject> {
+    const finalKey = this.objectKey(key);
+    const temporaryKey = `${finalKey}.partial-${randomUUID()}`;
+    const hashing = new HashingStream();
+    try {
+      await new Upload({
+        client: this.client,
+        params: { Bucket: this.bucket, Key: temporaryKey, Body: body.pipe(hashing) },
+        partSize: PART_SIZE,
+        queueSize: 2,
+      }).done();
+      const sha256 = hashing.digest();
+      if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256) {
+        throw new ObjectStoreError(
+          "checksum-mismatch",
+          `${key}: sha256 ${sha256}, expected ${options.expectedSha256}`,
+        );
+      }
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: finalKey,
+          CopySource: `${this.bucket}/${encodeURIComponent(temporaryKey).replaceAll("%2F", "/")}`,
+          MetadataDirective: "REPLACE",
+          Metadata: { [SHA256_METADATA]: sha256 },
+          ContentType: options.contentType ?? "application/octet-stream",
+        }),
+      );
+      return { key, sizeBytes: hashing.sizeBytes, sha256 };
+    } catch (error) {
+      throw translate(error, key, this.description);
+    } finally {
+      await this.client
+        .send(new DeleteObjectCommand({ Bucket: this.bucket, Key: temporaryKey }))
+        .catch(() => {});
+    }
+  }
+
+  async get(key: string, options: { verifySha256?: string } = {}): Promise<Readable> {
+    try {
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+      );
+      const stream = response.Body as Readable;
+      return options.verifySha256 === undefined
+        ? stream
+        : stream.pipe(new VerifyingStream(options.verifySha256, key));
+    } catch (error) {
+      throw translate(error, key, this.description);
+    }
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    try {
+      const response = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+      );
+      const sha256 = response.Metadata?.[SHA256_METADATA];
+      return sha256 ? { key, sizeBytes: response.ContentLength ?? 0, sha256 } : undefined;
+    } catch (error) {
+      const translated = translate(error, key, this.description);
+      if (translated instanceof ObjectStoreError && translated.kind === "not-found") return undefined;
+      throw translated;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+    } catch (error) {
+      throw translate(error, key, this.description);
+    }
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}

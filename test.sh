@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every check: types, lint and format, unit tests, and integration tests against real servers
+# (a local multi-site stack, or containers where a Docker engine answers).
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/scripts/bootstrap.sh"
+cd "$TANDEM_ROOT"
+echo "[test] typecheck"; npm run --silent typecheck
+echo "[test] lint and format"; npm run --silent lint
+mkdir -p .tandem
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile=.tandem/vitest-report.json "$@" || status=$?
+node scripts/test-summary.mjs .tandem/vitest-report.json
+exit "$status"

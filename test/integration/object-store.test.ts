@@ -1,0 +1,88 @@
+import { createHash, randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { text } from "node:stream/consumers";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  DirectoryObjectStore,
+  ObjectStoreError,
+  S3ObjectStore,
+  type ObjectStore,
+} from "@tandem/object-store";
+import { stack } from "../support/stack";
+
+const site = (await stack()).sites[0]!;
+const directory = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-store-"));
+const stores: Array<[string, ObjectStore]> = [
+  ["S3 (S3Proxy)", new S3ObjectStore({ ...site.objectStore, prefix: `test-${randomUUID()}` })],
+  ["directory", new DirectoryObjectStore(directory)],
+];
+
+afterAll(() => {
+  for (const [, store] of stores) store.close();
+  fs.rmSync(directory, { recursive: true, force: true });
+});
+
+/** A deterministic stream of `size` bytes that is never held in memory whole. */
+function generated(size: number, seed: number): { stream: Readable; sha256: string } {
+  const chunk = (i: number) => Buffer.alloc(Math.min(64 * 1024, size - i * 64 * 1024), (seed + i) % 251);
+  const hash = createHash("sha256");
+  const chunks = Math.ceil(size / (64 * 1024));
+  for (let i = 0; i < chunks; i++) hash.update(chunk(i));
+  return {
+    stream: Readable.from(
+      (function* () {
+        for (let i = 0; i < chunks; i++) yield chunk(i);
+      })(),
+    ),
+    sha256: hash.digest("hex"),
+  };
+}
+
+describe.each(stores)("%s object store", (_name, store) => {
+  it("stores a large object in one streamed pass and returns its size and sha256", async () => {
+    const size = 20 * 1024 * 1024 + 123;
+    const { stream, sha256 } = generated(size, 7);
+    const key = `calls/${randomUUID()}.wav`;
+    const stored = await store.put(key, stream, { contentType: "audio/wav" });
+    expect(stored).toEqual({ key, sizeBytes: size, sha256 });
+    expect(await store.head(key)).toEqual({ key, sizeBytes: size, sha256 });
+    const back = createHash("sha256");
+    for await (const chunk of await store.get(key, { verifySha256: sha256 })) back.update(chunk as Buffer);
+    expect(back.digest("hex")).toBe(sha256);
+  });
+
+  it("refuses bytes that do not match the expected sha256 and leaves nothing under the key", async () => {
+    const key = `calls/${randomUUID()}.wav`;
+    const put = store.put(key, Readable.from([Buffer.from("not the audio")]), {
+      expectedSha256: "0".repeat(64),
+    });
+    await expect(put).rejects.toMatchObject({ kind: "checksum-mismatch" });
+    expect(await store.head(key)).toBeUndefined();
+  });
+
+  it("fails a verified read whose bytes do not match", async () => {
+    const key = `calls/${randomUUID()}.txt`;
+    await store.put(key, Readable.from([Buffer.from("hello")]));
+    await expect(text(await store.get(key, { verifySha256: "f".repeat(64) }))).rejects.toMatchObject({
+      kind: "checksum-mismatch",
+    });
+    expect(await text(await store.get(key))).toBe("hello");
+  });
+
+  it("reports a missing object as not-found", async () => {
+    expect(await store.head(`calls/${randomUUID()}`)).toBeUndefined();
+    await expect(store.get(`calls/${randomUUID()}`)).rejects.toBeInstanceOf(ObjectStoreError);
+  });
+
+  it.each(["../escape.wav", "/etc/passwd", "a/../../b", "a//b", ".hidden"])(
+    "refuses the unsafe key %s",
+    async (key) => {
+      await expect(store.put(key, Readable.from([Buffer.from("x")]))).rejects.toMatchObject({
+        kind: "invalid-key",
+      });
+    },
+  );
+});

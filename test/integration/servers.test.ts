@@ -1,0 +1,152 @@
+import { createHash, randomUUID } from "node:crypto";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { Kafka, logLevel } from "kafkajs";
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import type { SiteEndpoints } from "@tandem/stack";
+import { stack } from "../support/stack";
+
+const sites = (await stack()).sites.slice(0, 2);
+
+function kafkaOf(site: SiteEndpoints) {
+  return new Kafka({ clientId: "servers-test", brokers: site.kafka.brokers, logLevel: logLevel.NOTHING });
+}
+
+describe.each(sites)("real servers at $site", (site) => {
+  it("Kafka: creates a topic, produces idempotently and consumes in a consumer group", async () => {
+    const kafka = kafkaOf(site);
+    const topic = `probe-${randomUUID()}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const keys = Array.from({ length: 20 }, (_, i) => `key-${i}`);
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: keys.map((key) => ({ key, value: `value of ${key}` })),
+    });
+    const consumer = kafka.consumer({ groupId: `g-${topic}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const seen = new Map<string, string>();
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.set(String(message.key), String(message.value));
+          if (seen.size === keys.length) resolve();
+        },
+      });
+    });
+    await Promise.all([consumer.disconnect(), producer.disconnect(), admin.disconnect()]);
+    expect([...seen.keys()].sort()).toEqual([...keys].sort());
+    expect(seen.get("key-7")).toBe("value of key-7");
+  });
+
+  it("Kafka: a transaction is visible to read-committed consumers only once committed", async () => {
+    const kafka = kafkaOf(site);
+    const topic = `tx-${randomUUID()}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = kafka.producer({
+      transactionalId: `tx-${topic}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    const aborted = await producer.transaction();
+    await aborted.send({ topic, messages: [{ key: "a", value: "aborted" }] });
+    await aborted.abort();
+    const committed = await producer.transaction();
+    await committed.send({ topic, messages: [{ key: "c", value: "committed" }] });
+    await committed.commit();
+    const consumer = kafka.consumer({ groupId: `g-${topic}`, readUncommitted: false });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const values: string[] = [];
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          values.push(String(message.value));
+          resolve();
+        },
+      });
+    });
+    await Promise.all([consumer.disconnect(), producer.disconnect(), admin.disconnect()]);
+    expect(values).toEqual(["committed"]);
+  });
+
+  it("schema registry: registers an Avro schema and decodes what it encoded", async () => {
+    const registry = new SchemaRegistry({ host: site.registry.url });
+    const schema = {
+      type: "record",
+      name: "Probe",
+      namespace: "io.tandem.test",
+      fields: [
+        { name: "id", type: "string" },
+        { name: "n", type: "long" },
+      ],
+    };
+    const { id } = await registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+      { subject: `probe-${randomUUID()}-value` },
+    );
+    const value = { id: randomUUID(), n: 42 };
+    const encoded = await registry.encode(id, value);
+    expect(encoded[0]).toBe(0);
+    expect(encoded.readInt32BE(1)).toBe(id);
+    expect(await new SchemaRegistry({ host: site.registry.url }).decode(encoded)).toEqual(value);
+  });
+
+  it("PostgreSQL: writes a row and reads it back", async () => {
+    const client = new pg.Client({ connectionString: site.postgres.connectionString });
+    await client.connect();
+    try {
+      const table = `probe_${randomUUID().replaceAll("-", "")}`;
+      await client.query(`CREATE TABLE ${table} (id uuid PRIMARY KEY, site text NOT NULL)`);
+      const id = randomUUID();
+      await client.query(`INSERT INTO ${table} VALUES ($1, $2)`, [id, site.site]);
+      const rows = await client.query(`SELECT id, site FROM ${table}`);
+      expect(rows.rows).toEqual([{ id, site: site.site }]);
+      await client.query(`DROP TABLE ${table}`);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("S3: puts an object and gets it back with the same sha256", async () => {
+    const store = site.objectStore;
+    const s3 = new S3Client({
+      endpoint: store.endpoint,
+      region: store.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey },
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+    });
+    const body = Buffer.alloc(256 * 1024, site.site);
+    const sha256 = createHash("sha256").update(body).digest("hex");
+    const key = `probe/${randomUUID()}.bin`;
+    await s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: body, Metadata: { sha256 } }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+    const bytes = Buffer.from(await got.Body!.transformToByteArray());
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(sha256);
+    expect(got.Metadata?.sha256).toBe(sha256);
+    s3.destroy();
+  });
+});
+
+it("Kafka at two sites are separate clusters", async () => {
+  const [a, b] = sites;
+  const topic = `only-at-${a!.site}-${randomUUID()}`;
+  const adminA = kafkaOf(a!).admin();
+  const adminB = kafkaOf(b!).admin();
+  await Promise.all([adminA.connect(), adminB.connect()]);
+  await adminA.createTopics({ topics: [{ topic }], waitForLeaders: true });
+  expect(await adminA.listTopics()).toContain(topic);
+  expect(await adminB.listTopics()).not.toContain(topic);
+  await Promise.all([adminA.disconnect(), adminB.disconnect()]);
+});
