@@ -81,5 +81,4 @@ export interface UserChanged {
 }
 
 export type TandemEvent =
-  | { kind: "CallCompleted"; event: CallCompleted }
-  | { kind: "UserChanged"; event: UserChanged };
+  { kind: "CallCompleted"; event: CallCompleted } | { kind: "UserChanged"; event: UserChanged };

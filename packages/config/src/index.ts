@@ -1,0 +1,29 @@
+export { parseTopology } from "./parse";
+export type { ParseOptions } from "./parse";
+export { loadTopology } from "./load";
+export { redactedConfig, REDACTED } from "./redact";
+export { TopologyError } from "./problems";
+export type { Problem } from "./problems";
+export type { Env } from "./env";
+export { STREAMS, DELIVERY_MODES, SASL_MECHANISMS } from "./types";
+export type {
+  AllowDeny,
+  DeliveryMode,
+  DirectoryStoreConfig,
+  KafkaConfig,
+  KafkaSasl,
+  KafkaSsl,
+  LinkConfig,
+  LinkFilters,
+  LinkSchedule,
+  MergePolicy,
+  ObjectStoreConfig,
+  PostgresConfig,
+  RegistryConfig,
+  S3StoreConfig,
+  SaslMechanism,
+  SiteConfig,
+  Stream,
+  TimeWindow,
+  Topology,
+} from "./types";

@@ -1,0 +1,104 @@
+/** The streams a link can replicate; each maps to one local topic per site. */
+export const STREAMS = ["calls", "users"] as const;
+export type Stream = (typeof STREAMS)[number];
+
+export const DELIVERY_MODES = ["at-least-once", "exactly-once"] as const;
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+
+export const SASL_MECHANISMS = ["scram-sha-256", "scram-sha-512", "plain"] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+/** TLS material as file paths; the Kafka adapter reads them. Relative paths are resolved against the topology file. */
+export interface KafkaSsl {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  rejectUnauthorized?: boolean;
+}
+
+export interface KafkaSasl {
+  mechanism: SaslMechanism;
+  username: string;
+  password: string;
+}
+
+export interface KafkaConfig {
+  /** `host:port` bootstrap servers. */
+  brokers: string[];
+  /** `true` for TLS with the system trust store, or explicit TLS material. */
+  ssl?: KafkaSsl | boolean;
+  sasl?: KafkaSasl;
+}
+
+export interface RegistryConfig {
+  url: string;
+  username?: string;
+  password?: string;
+}
+
+export type PostgresConfig =
+  | { connectionString: string }
+  | { host: string; port: number; database: string; user: string; password?: string };
+
+export interface S3StoreConfig {
+  kind: "s3";
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle?: boolean;
+}
+
+export interface DirectoryStoreConfig {
+  kind: "directory";
+  path: string;
+}
+
+export type ObjectStoreConfig = S3StoreConfig | DirectoryStoreConfig;
+
+/** How a site resolves concurrent edits of the same user. Every site must use the same policy to converge. */
+export type MergePolicy = { kind: "lww" } | { kind: "priority"; siteOrder: string[] } | { kind: "manual" };
+
+export interface SiteConfig {
+  id: string;
+  kafka: KafkaConfig;
+  registry: RegistryConfig;
+  postgres: PostgresConfig;
+  objectStore: ObjectStoreConfig;
+  mergePolicy: MergePolicy;
+}
+
+/** Lower-case UUIDs. Absent `allow` admits everyone not denied; a present `allow` admits only its members. */
+export interface AllowDeny {
+  allow?: string[];
+  deny: string[];
+}
+
+export interface LinkFilters {
+  tenants: AllowDeny;
+  groups: AllowDeny;
+}
+
+/** Local wall-clock times `HH:MM`; `end` before `start` means the window runs across midnight. */
+export interface TimeWindow {
+  start: string;
+  end: string;
+}
+
+export type LinkSchedule =
+  { kind: "continuous" } | { kind: "windows"; timeZone: string; windows: TimeWindow[] } | { kind: "manual" };
+
+export interface LinkConfig {
+  from: string;
+  to: string;
+  streams: Stream[];
+  filters: LinkFilters;
+  schedule: LinkSchedule;
+  delivery: DeliveryMode;
+}
+
+export interface Topology {
+  sites: SiteConfig[];
+  links: LinkConfig[];
+}

@@ -1,0 +1,10 @@
+export type * from "./types";
+export * from "./ids";
+export * from "./schemas";
+export * from "./headers";
+export * from "./hlc";
+export * from "./version-vector";
+export * from "./validation";
+export * from "./audio-key";
+export * from "./wire-format";
+export * from "./codec";

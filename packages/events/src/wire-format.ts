@@ -1,0 +1,62 @@
+/**
+ * Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro body.
+ * Bridges use these helpers to rewrite the schema id between registries without decoding the body.
+ */
+export const MAGIC_BYTE = 0;
+export const WIRE_HEADER_BYTES = 5;
+const MAX_SCHEMA_ID = 2 ** 31 - 1;
+
+export type WireFormatProblem = "no-magic-byte" | "truncated";
+
+export type WireFormatParse =
+  { ok: true; schemaId: number; body: Buffer } | { ok: false; kind: WireFormatProblem; problem: string };
+
+export class WireFormatError extends Error {
+  constructor(
+    readonly kind: WireFormatProblem,
+    problem: string,
+  ) {
+    super(problem);
+    this.name = "WireFormatError";
+  }
+}
+
+export function parseWireFormat(buffer: Buffer): WireFormatParse {
+  if (buffer.length === 0) {
+    return { ok: false, kind: "truncated", problem: "empty value" };
+  }
+  if (buffer[0] !== MAGIC_BYTE) {
+    return {
+      ok: false,
+      kind: "no-magic-byte",
+      problem: `first byte is 0x${buffer[0]?.toString(16).padStart(2, "0")}, expected 0x00`,
+    };
+  }
+  if (buffer.length < WIRE_HEADER_BYTES) {
+    return {
+      ok: false,
+      kind: "truncated",
+      problem: `value has ${buffer.length} bytes, shorter than the 5-byte header`,
+    };
+  }
+  return { ok: true, schemaId: buffer.readInt32BE(1), body: buffer.subarray(WIRE_HEADER_BYTES) };
+}
+
+/** The schema id of an encoded value; throws WireFormatError if the value is not in the wire format. */
+export function schemaIdOf(buffer: Buffer): number {
+  const parsed = parseWireFormat(buffer);
+  if (!parsed.ok) throw new WireFormatError(parsed.kind, parsed.problem);
+  return parsed.schemaId;
+}
+
+/** A copy of an encoded value with its schema id replaced; the Avro body is untouched. */
+export function withSchemaId(buffer: Buffer, schemaId: number): Buffer {
+  if (!Number.isInteger(schemaId) || schemaId < 0 || schemaId > MAX_SCHEMA_ID) {
+    throw new RangeError(`schema id ${schemaId} does not fit the wire format (0..${MAX_SCHEMA_ID})`);
+  }
+  const parsed = parseWireFormat(buffer);
+  if (!parsed.ok) throw new WireFormatError(parsed.kind, parsed.problem);
+  const copy = Buffer.from(buffer);
+  copy.writeInt32BE(schemaId, 1);
+  return copy;
+}

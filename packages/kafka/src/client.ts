@@ -1,0 +1,65 @@
+import fs from "node:fs";
+import type { ConnectionOptions } from "node:tls";
+import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type SASLOptions } from "kafkajs";
+import type { KafkaConfig } from "@tandem/config";
+import type { Logger } from "@tandem/runtime";
+
+function tlsOptions(ssl: KafkaConfig["ssl"]): boolean | ConnectionOptions | undefined {
+  if (ssl === undefined || typeof ssl === "boolean") return ssl;
+  const read = (file: string | undefined) => (file === undefined ? undefined : fs.readFileSync(file, "utf8"));
+  return {
+    ca: read(ssl.ca),
+    cert: read(ssl.cert),
+    key: read(ssl.key),
+    rejectUnauthorized: ssl.rejectUnauthorized ?? true,
+  };
+}
+
+function saslOptions(sasl: KafkaConfig["sasl"]): SASLOptions | undefined {
+  if (sasl === undefined) return undefined;
+  const { username, password } = sasl;
+  switch (sasl.mechanism) {
+    case "scram-sha-256":
+      return { mechanism: "scram-sha-256", username, password };
+    case "scram-sha-512":
+      return { mechanism: "scram-sha-512", username, password };
+    case "plain":
+      return { mechanism: "plain", username, password };
+  }
+}
+
+const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
+  [logLevel.ERROR]: "error",
+  [logLevel.WARN]: "warn",
+  [logLevel.INFO]: "info",
+  [logLevel.DEBUG]: "debug",
+};
+
+/**
+ * kafkajs logs through the service logger; its connection errors are expected during an outage and
+ * are reported by the link state instead, so they go out at debug level.
+ */
+function logCreator(logger: Logger) {
+  return () =>
+    ({ level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      const target = level === logLevel.ERROR ? "debug" : (LEVELS[level] ?? "debug");
+      logger[target]({ kafkajs: extra }, message);
+    };
+}
+
+/** A kafkajs client for one site's cluster, with TLS and SASL/SCRAM as configured. */
+export function createKafka(config: KafkaConfig, clientId: string, logger: Logger): Kafka {
+  const options: KafkaJsConfig = {
+    clientId,
+    brokers: config.brokers,
+    ssl: tlsOptions(config.ssl),
+    sasl: saslOptions(config.sasl),
+    logLevel: logLevel.WARN,
+    logCreator: logCreator(logger),
+    connectionTimeout: 5000,
+    requestTimeout: 30000,
+    retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 10_000 },
+  };
+  return new Kafka(options);
+}

@@ -1,0 +1,2 @@
+export { createKafka } from "./client";
+export { ensureTopics, ensureSiteTopics, partitionCount, DEFAULT_PARTITIONS } from "./topics";

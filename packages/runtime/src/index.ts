@@ -1,0 +1,4 @@
+export { createLogger, type Logger } from "./logger";
+export { startOpsServer, type Health, type RouteHandler } from "./http";
+export { onShutdown } from "./shutdown";
+export { retryWithBackoff, type RetryOptions } from "./retry";

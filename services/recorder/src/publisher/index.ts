@@ -1,0 +1,7 @@
+export {
+  RecorderPublisher,
+  type AudioInput,
+  type CallMetadata,
+  type UserEdit,
+  type BaseVersionSource,
+} from "./publisher";

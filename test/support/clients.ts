@@ -1,0 +1,46 @@
+import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
+import { S3ObjectStore } from "@tandem/object-store";
+import type { SiteEndpoints } from "@tandem/stack";
+
+export function kafkaFor(site: SiteEndpoints, clientId = "tandem-test"): Kafka {
+  return new Kafka({ clientId, brokers: site.kafka.brokers, logLevel: logLevel.NOTHING });
+}
+
+export function storeFor(site: SiteEndpoints, prefix?: string): S3ObjectStore {
+  return new S3ObjectStore({ ...site.objectStore, prefix });
+}
+
+/**
+ * Every record of a topic from the beginning: until `count` arrived, or else until nothing arrived for
+ * `idleMs` after the consumer joined its group; never past the timeout.
+ */
+export async function readTopic(
+  site: SiteEndpoints,
+  topic: string,
+  options: { count?: number; timeoutMs?: number; idleMs?: number } = {},
+): Promise<KafkaMessage[]> {
+  const kafka = kafkaFor(site);
+  const consumer = kafka.consumer({ groupId: `test-reader-${crypto.randomUUID()}` });
+  const messages: KafkaMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let lastArrival = Number.POSITIVE_INFINITY;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    lastArrival = Date.now();
+  });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      messages.push(message);
+      lastArrival = Date.now();
+    },
+  });
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const idleMs = options.idleMs ?? 3000;
+  while (Date.now() < deadline) {
+    if (options.count !== undefined && messages.length >= options.count) break;
+    if (options.count === undefined && Date.now() - lastArrival > idleMs) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  await consumer.disconnect();
+  return messages;
+}
