@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from "./backoff";
 
 export interface RetryOptions {
-  initialMs: number;
-  maxMs: number;
+  policy?: BackoffPolicy;
   signal?: AbortSignal;
   /** Called before each wait, with the attempt that failed and its error. */
   onRetry?: (attempt: number, error: unknown, waitMs: number) => void;
@@ -12,10 +12,10 @@ export interface RetryOptions {
 }
 
 /**
- * Runs `action` until it succeeds, waiting with capped exponential backoff and full jitter between
- * attempts. A peer that is down is waited for, not given up on, unless a budget is set.
+ * Runs `action` until it succeeds, waiting with capped exponential backoff between attempts. A peer that
+ * is down is waited for, not given up on, unless a budget is set or the signal aborts.
  */
-export async function retryWithBackoff<T>(action: () => Promise<T>, options: RetryOptions): Promise<T> {
+export async function retryWithBackoff<T>(action: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const random = options.random ?? Math.random;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -23,8 +23,7 @@ export async function retryWithBackoff<T>(action: () => Promise<T>, options: Ret
     } catch (error) {
       if (options.signal?.aborted || (options.maxAttempts !== undefined && attempt >= options.maxAttempts))
         throw error;
-      const ceiling = Math.min(options.maxMs, options.initialMs * 2 ** (attempt - 1));
-      const waitMs = Math.round(ceiling / 2 + (random() * ceiling) / 2);
+      const waitMs = backoffDelay(attempt - 1, random, options.policy ?? DEFAULT_BACKOFF);
       options.onRetry?.(attempt, error, waitMs);
       await sleep(waitMs, undefined, { signal: options.signal }).catch(() => {});
       if (options.signal?.aborted) throw error;

@@ -1,5 +1,6 @@
 import type { LinkConfig } from "@tandem/config";
 import { applyFilters } from "./filters";
+import type { RelayPlan } from "./relay-plan";
 import {
   isInternalTopic,
   isLocalTopic,
@@ -24,7 +25,12 @@ export interface RoutingHeaders {
 }
 
 export type SkipReason =
-  "cycle" | "filtered-tenant" | "filtered-group" | "stream-not-replicated" | "internal-topic";
+  | "cycle"
+  | "filtered-tenant"
+  | "filtered-group"
+  | "stream-not-replicated"
+  | "internal-topic"
+  | "relayed-elsewhere";
 
 export type RouteDecision<H extends RoutingHeaders = RoutingHeaders> =
   | { action: "forward"; targetTopic: string; headers: H & { origin: string; path: string[] } }
@@ -42,6 +48,8 @@ export function route<H extends RoutingHeaders>(
   link: RoutedLink,
   sourceTopic: string,
   headers: H,
+  /** When given, an event is only forwarded by the link its plan chooses (one copy per site in a mesh). */
+  relay?: RelayPlan,
 ): RouteDecision<H> {
   if (isInternalTopic(sourceTopic)) return { action: "skip", reason: "internal-topic" };
   const stream = streamOf(sourceTopic);
@@ -52,6 +60,10 @@ export function route<H extends RoutingHeaders>(
   const origin = headers.origin ?? (isLocalTopic(sourceTopic) ? link.from : originOf(sourceTopic));
   if (origin === undefined) return { action: "skip", reason: "stream-not-replicated" };
   if (origin === link.to || headers.path.includes(link.to)) return { action: "skip", reason: "cycle" };
+
+  if (relay !== undefined && !relay.carries(origin, link.from, link.to, stream)) {
+    return { action: "skip", reason: "relayed-elsewhere" };
+  }
 
   const verdict = applyFilters(link.filters, headers.tenantId, headers.groupId);
   if (verdict !== "pass") return { action: "skip", reason: verdict };

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { backoffDelay, DEFAULT_BACKOFF } from "../../../services/bridge/src/core/backoff";
-import type { BackoffPolicy } from "../../../services/bridge/src/core/backoff";
+import { backoffDelay, DEFAULT_BACKOFF } from "@tandem/runtime";
+import type { BackoffPolicy } from "@tandem/runtime";
 
 const policy: BackoffPolicy = { initialMs: 100, maxMs: 5_000, multiplier: 2, jitter: 0.5 };
 

@@ -1,0 +1,101 @@
+import type { RegistryConfig } from "@tandem/config";
+import { parseWireFormat, subjectFor, withSchemaId } from "@tandem/events";
+
+/** A record the translator can never translate: retrying gives the same answer, so it goes to the DLQ. */
+export class UntranslatableRecord extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UntranslatableRecord";
+  }
+}
+
+function authHeaders(registry: RegistryConfig): Record<string, string> {
+  if (registry.username === undefined) return {};
+  const token = Buffer.from(`${registry.username}:${registry.password ?? ""}`).toString("base64");
+  return { authorization: `Basic ${token}` };
+}
+
+/**
+ * Rewrites the schema id in Confluent wire-format values when source and target sites have their own
+ * registries: the writer schema is fetched from the source registry by id, registered at the target under
+ * `<target topic>-value` (BACKWARD), and the target's id replaces the source's. Ids are cached per
+ * (source id, subject). Transient registry failures throw ordinary errors (retry the batch).
+ */
+export class SchemaTranslator {
+  private readonly targetIds = new Map<string, Promise<number>>();
+  private readonly sourceSchemas = new Map<number, Promise<{ schema: string; schemaType?: string }>>();
+  private readonly configured = new Set<string>();
+  readonly identity: boolean;
+
+  constructor(
+    private readonly source: RegistryConfig,
+    private readonly target: RegistryConfig,
+  ) {
+    this.identity = source.url.replace(/\/+$/, "") === target.url.replace(/\/+$/, "");
+  }
+
+  async translate(value: Buffer | null, targetTopic: string): Promise<Buffer | null> {
+    if (this.identity) return value;
+    if (value === null) throw new UntranslatableRecord("record has no value");
+    const wire = parseWireFormat(value);
+    if (!wire.ok)
+      throw new UntranslatableRecord(`value is not in the Confluent wire format: ${wire.problem}`);
+    const subject = subjectFor(targetTopic);
+    const cacheKey = `${wire.schemaId}:${subject}`;
+    let targetId = this.targetIds.get(cacheKey);
+    if (targetId === undefined) {
+      targetId = this.registerAtTarget(wire.schemaId, subject);
+      this.targetIds.set(cacheKey, targetId);
+      targetId.catch(() => this.targetIds.delete(cacheKey));
+    }
+    return withSchemaId(value, await targetId);
+  }
+
+  private async registerAtTarget(sourceId: number, subject: string): Promise<number> {
+    const schema = await this.sourceSchema(sourceId);
+    const base = this.target.url.replace(/\/+$/, "");
+    const headers = { "content-type": "application/vnd.schemaregistry.v1+json", ...authHeaders(this.target) };
+    if (!this.configured.has(subject)) {
+      const subjects = await fetch(`${base}/subjects`, { headers });
+      const known = subjects.ok ? ((await subjects.json()) as string[]) : [];
+      if (!known.includes(subject)) {
+        await fetch(`${base}/config/${encodeURIComponent(subject)}`, {
+          method: "PUT",
+          headers,
+          body: JSON.stringify({ compatibility: "BACKWARD" }),
+        });
+      }
+      this.configured.add(subject);
+    }
+    const response = await fetch(`${base}/subjects/${encodeURIComponent(subject)}/versions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(schema),
+    });
+    const body = await response.text();
+    if (response.status === 409 || response.status === 422) {
+      throw new UntranslatableRecord(`target registry refused schema ${sourceId} under ${subject}: ${body}`);
+    }
+    if (!response.ok) throw new Error(`target registry answered HTTP ${response.status}: ${body}`);
+    return (JSON.parse(body) as { id: number }).id;
+  }
+
+  private sourceSchema(id: number): Promise<{ schema: string; schemaType?: string }> {
+    let schema = this.sourceSchemas.get(id);
+    if (schema === undefined) {
+      schema = (async () => {
+        const base = this.source.url.replace(/\/+$/, "");
+        const response = await fetch(`${base}/schemas/ids/${id}`, { headers: authHeaders(this.source) });
+        const body = await response.text();
+        if (response.status === 404)
+          throw new UntranslatableRecord(`schema id ${id} is unknown at the source registry`);
+        if (!response.ok) throw new Error(`source registry answered HTTP ${response.status}: ${body}`);
+        const parsed = JSON.parse(body) as { schema: string; schemaType?: string };
+        return parsed.schemaType === undefined ? { schema: parsed.schema } : parsed;
+      })();
+      this.sourceSchemas.set(id, schema);
+      schema.catch(() => this.sourceSchemas.delete(id));
+    }
+    return schema;
+  }
+}

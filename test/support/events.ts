@@ -1,0 +1,94 @@
+import { randomUUID } from "node:crypto";
+import type { KafkaMessage } from "kafkajs";
+import { CALLS_TOPIC, EventCodec, buildHeaders, parseHeaders, type CallCompleted } from "@tandem/events";
+import { ensureSiteTopics } from "@tandem/kafka";
+import type { SiteEndpoints } from "@tandem/stack";
+import { kafkaFor, readTopic } from "./clients";
+
+export function callEvent(origin: string, tenantId: string, groupId: string, index = 0): CallCompleted {
+  const startedAtMs = Date.parse("2026-11-20T10:00:00Z") + index * 1000;
+  return {
+    eventId: randomUUID(),
+    callId: randomUUID(),
+    tenantId,
+    groupId,
+    participantUserIds: [],
+    originSite: origin,
+    recorderId: "test-recorder",
+    direction: "OUTBOUND",
+    caller: { number: "+12125550100", name: null },
+    callee: { number: "+442071234567", name: null },
+    startedAtMs,
+    endedAtMs: startedAtMs + 30_000,
+    durationMs: 30_000,
+    audio: null,
+    attributes: { index: String(index) },
+  };
+}
+
+/** Publishes `count` calls of one tenant at a site, as a recorder would (without audio), in order. */
+export async function publishCalls(
+  site: SiteEndpoints,
+  count: number,
+  tenantId = randomUUID(),
+  groupId = randomUUID(),
+): Promise<CallCompleted[]> {
+  const kafka = kafkaFor(site);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureSiteTopics(admin);
+  await admin.disconnect();
+  const codec = new EventCodec({ host: site.registry.url });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const events = Array.from({ length: count }, (_, i) => callEvent(site.site, tenantId, groupId, i));
+  const messages = await Promise.all(
+    events.map(async (event) => ({
+      key: event.callId,
+      value: await codec.encode(CALLS_TOPIC, event),
+      headers: buildHeaders({ eventId: event.eventId, origin: site.site, tenantId, groupId }),
+    })),
+  );
+  await producer.send({ topic: CALLS_TOPIC, acks: -1, messages });
+  await producer.disconnect();
+  return events;
+}
+
+export interface ReceivedCall {
+  event: CallCompleted;
+  path: string[];
+  message: KafkaMessage;
+}
+
+/** The calls of one tenant in a topic at a site, decoded with that site's own registry. */
+export async function callsAt(site: SiteEndpoints, topic: string, tenantId: string): Promise<ReceivedCall[]> {
+  const kafka = kafkaFor(site);
+  const admin = kafka.admin();
+  await admin.connect();
+  const exists = (await admin.listTopics()).includes(topic);
+  await admin.disconnect();
+  if (!exists) return [];
+  const codec = new EventCodec({ host: site.registry.url });
+  const received: ReceivedCall[] = [];
+  for (const message of await readTopic(site, topic, { idleMs: 1500 })) {
+    const headers = parseHeaders(message.headers);
+    if (!headers.ok || headers.headers.tenantId !== tenantId) continue;
+    const decoded = await codec.decode(message.value, { topic, partition: -1, offset: message.offset });
+    received.push({ event: decoded.event as CallCompleted, path: headers.headers.path, message });
+  }
+  return received;
+}
+
+export async function waitFor<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await probe();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    value = await probe();
+  }
+  return value;
+}
