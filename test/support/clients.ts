@@ -18,10 +18,10 @@ export async function readTopic(
   site: SiteEndpoints,
   topic: string,
   options: { count?: number; timeoutMs?: number; idleMs?: number } = {},
-): Promise<KafkaMessage[]> {
+): Promise<Array<KafkaMessage & { partition: number }>> {
   const kafka = kafkaFor(site);
   const consumer = kafka.consumer({ groupId: `test-reader-${crypto.randomUUID()}` });
-  const messages: KafkaMessage[] = [];
+  const messages: Array<KafkaMessage & { partition: number }> = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let lastArrival = Number.POSITIVE_INFINITY;
@@ -29,8 +29,8 @@ export async function readTopic(
     lastArrival = Date.now();
   });
   await consumer.run({
-    eachMessage: async ({ message }) => {
-      messages.push(message);
+    eachMessage: async ({ message, partition }) => {
+      messages.push({ ...message, partition });
       lastArrival = Date.now();
     },
   });

@@ -57,6 +57,7 @@ export async function publishCalls(
 export interface ReceivedCall {
   event: CallCompleted;
   path: string[];
+  partition: number;
   message: KafkaMessage;
 }
 
@@ -73,10 +74,30 @@ export async function callsAt(site: SiteEndpoints, topic: string, tenantId: stri
   for (const message of await readTopic(site, topic, { idleMs: 1500 })) {
     const headers = parseHeaders(message.headers);
     if (!headers.ok || headers.headers.tenantId !== tenantId) continue;
-    const decoded = await codec.decode(message.value, { topic, partition: -1, offset: message.offset });
-    received.push({ event: decoded.event as CallCompleted, path: headers.headers.path, message });
+    const decoded = await codec.decode(message.value, {
+      topic,
+      partition: message.partition,
+      offset: message.offset,
+    });
+    received.push({
+      event: decoded.event as CallCompleted,
+      path: headers.headers.path,
+      partition: message.partition,
+      message,
+    });
   }
   return received;
+}
+
+/** For each partition, the event ids in the order they first appear (a redelivery does not reorder). */
+export function orderByPartition(calls: ReceivedCall[]): Map<number, string[]> {
+  const order = new Map<number, string[]>();
+  for (const call of calls) {
+    const list = order.get(call.partition) ?? [];
+    if (!list.includes(call.event.eventId)) list.push(call.event.eventId);
+    order.set(call.partition, list);
+  }
+  return order;
 }
 
 export async function waitFor<T>(

@@ -1,29 +1,10 @@
-import type { LinkConfig, MergePolicy, SiteConfig, Topology } from "@tandem/config";
+import type { LinkConfig, MergePolicy, Topology } from "@tandem/config";
 import type { SiteEndpoints } from "@tandem/stack";
+import { continuousLink, siteConfigOf } from "../../services/cli/src/local-topology";
 
-export function siteConfig(site: SiteEndpoints, mergePolicy: MergePolicy = { kind: "lww" }): SiteConfig {
-  const { accessKeyId, secretAccessKey, endpoint, region, bucket } = site.objectStore;
-  return {
-    id: site.site,
-    kafka: { brokers: site.kafka.brokers },
-    registry: { url: site.registry.url },
-    postgres: { connectionString: site.postgres.connectionString },
-    objectStore: { kind: "s3", endpoint, region, bucket, accessKeyId, secretAccessKey, forcePathStyle: true },
-    mergePolicy,
-  };
-}
-
-export function link(from: string, to: string, overrides: Partial<LinkConfig> = {}): LinkConfig {
-  return {
-    from,
-    to,
-    streams: ["calls", "users"],
-    filters: { tenants: { deny: [] }, groups: { deny: [] } },
-    schedule: { kind: "continuous" },
-    delivery: "at-least-once",
-    ...overrides,
-  };
-}
+export { writeTopologyFile } from "../../services/cli/src/local-topology";
+export const siteConfig = siteConfigOf;
+export const link = continuousLink;
 
 export function twoWay(a: string, b: string, overrides: Partial<LinkConfig> = {}): LinkConfig[] {
   return [link(a, b, overrides), link(b, a, overrides)];

@@ -1,11 +1,20 @@
 import { Command, CommanderError } from "commander";
+import { TopologyError } from "@tandem/config";
+import { UsageError } from "./errors";
+import { runCommand } from "./commands/run";
 import { stackCommand } from "./commands/stack";
 
 const program = new Command("tandem")
   .description("Tandem: multi-master replication of call recordings across datacenters, on Apache Kafka")
-  .exitOverride()
-  .configureOutput({ outputError: (message, write) => write(message) })
-  .addCommand(stackCommand());
+  .addCommand(stackCommand())
+  .addCommand(runCommand());
+
+/** Usage errors anywhere in the command tree end in the catch below (exit 2) instead of exiting at once. */
+function throwOnUsageErrors(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) throwOnUsageErrors(sub);
+}
+throwOnUsageErrors(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -13,6 +22,9 @@ try {
   if (error instanceof CommanderError) {
     // Bad flags and usage errors: commander already printed one line.
     process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof UsageError || error instanceof TopologyError) {
+    console.error(`tandem: ${error.message}`);
+    process.exitCode = 2;
   } else {
     console.error(`tandem: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;

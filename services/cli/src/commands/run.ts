@@ -1,0 +1,86 @@
+import { Command, Option } from "commander";
+import { loadTopology, type Topology } from "@tandem/config";
+import { createLogger, onShutdown } from "@tandem/runtime";
+import { runBridge } from "@tandem/bridge";
+import { runMaterializer } from "@tandem/materializer";
+import { UsageError } from "../errors";
+import { parsePort } from "./stack";
+
+export const ROLES = ["bridge", "materializer", "all"] as const;
+export type Role = (typeof ROLES)[number];
+
+interface RunFlags {
+  config: string;
+  site: string;
+  role: Role;
+  bridgeOpsPort?: number;
+  materializerOpsPort?: number;
+  instance?: string;
+}
+
+export function siteOf(topology: Topology, site: string): void {
+  if (!topology.sites.some((s) => s.id === site)) {
+    throw new UsageError(
+      `site "${site}" is not in the topology (sites: ${topology.sites.map((s) => s.id).join(", ")})`,
+    );
+  }
+}
+
+/** The long-running services of one site; the bridge pulls the links that end at the site. */
+export async function runSite(flags: RunFlags): Promise<void> {
+  const topology = loadTopology(flags.config);
+  siteOf(topology, flags.site);
+  const logger = createLogger(`tandem-${flags.site}`);
+  const stops: Array<() => Promise<void>> = [];
+  if (flags.role === "bridge" || flags.role === "all") {
+    const incoming = topology.links.filter((link) => link.to === flags.site);
+    if (incoming.length > 0) {
+      const bridge = await runBridge({
+        topology,
+        selectLinks: (link) => link.to === flags.site,
+        logger,
+        opsPort: flags.bridgeOpsPort,
+        instanceId: flags.instance,
+      });
+      stops.push(bridge.stop);
+    } else logger.warn({ site: flags.site }, "no link ends at this site: no bridge to run");
+  }
+  if (flags.role === "materializer" || flags.role === "all") {
+    const materializer = await runMaterializer({
+      topology,
+      siteId: flags.site,
+      logger,
+      metricsPort: flags.materializerOpsPort,
+    });
+    stops.push(() => materializer.stop());
+  }
+  onShutdown(logger, async () => {
+    await Promise.all(stops.map((stop) => stop()));
+  });
+}
+
+export function runCommand(): Command {
+  return new Command("run")
+    .description("run one site's long-running services (bridge, materializer) against real endpoints")
+    .requiredOption("--config <file>", "topology file (YAML); secrets as ${ENV_VAR} references")
+    .requiredOption("--site <id>", "the site this process serves")
+    .addOption(new Option("--role <role>", "which services to run").choices(ROLES).default("all"))
+    .option(
+      "--bridge-ops-port <port>",
+      "port of the bridge's /metrics, /healthz and catch-up endpoint",
+      parsePort,
+    )
+    .option("--materializer-ops-port <port>", "port of the materializer's /metrics and /healthz", parsePort)
+    .option("--instance <id>", "distinguishes several instances of the same site (default: host name)")
+    .addHelpText(
+      "after",
+      `
+The bridge of a site pulls every link that ends at it (remote consume, local produce).
+Stop with SIGTERM or Ctrl-C: the batch in flight is finished and committed first.
+
+Examples:
+  tandem run --config topology.yaml --site lon
+  tandem run --config topology.yaml --site lon --role bridge --bridge-ops-port 9401`,
+    )
+    .action(async (flags: RunFlags) => runSite(flags));
+}

@@ -1,0 +1,59 @@
+import fs from "node:fs";
+import YAML from "yaml";
+import {
+  parseTopology,
+  type LinkConfig,
+  type MergePolicy,
+  type SiteConfig,
+  type Topology,
+} from "@tandem/config";
+import type { SiteEndpoints, StackEndpoints } from "@tandem/stack";
+
+export function siteConfigOf(site: SiteEndpoints, mergePolicy: MergePolicy = { kind: "lww" }): SiteConfig {
+  const { accessKeyId, secretAccessKey, endpoint, region, bucket } = site.objectStore;
+  return {
+    id: site.site,
+    kafka: { brokers: site.kafka.brokers },
+    registry: { url: site.registry.url },
+    postgres: { connectionString: site.postgres.connectionString },
+    objectStore: { kind: "s3", endpoint, region, bucket, accessKeyId, secretAccessKey, forcePathStyle: true },
+    mergePolicy,
+  };
+}
+
+export function continuousLink(from: string, to: string, overrides: Partial<LinkConfig> = {}): LinkConfig {
+  return {
+    from,
+    to,
+    streams: ["calls", "users"],
+    filters: { tenants: { deny: [] }, groups: { deny: [] } },
+    schedule: { kind: "continuous" },
+    delivery: "at-least-once",
+    ...overrides,
+  };
+}
+
+/** Every site linked both ways with every other: the demo's topology. */
+export function meshLinks(sites: string[], overrides: Partial<LinkConfig> = {}): LinkConfig[] {
+  return sites.flatMap((from) =>
+    sites.filter((to) => to !== from).map((to) => continuousLink(from, to, overrides)),
+  );
+}
+
+export function localTopology(
+  endpoints: StackEndpoints,
+  links: LinkConfig[],
+  mergePolicy?: MergePolicy,
+): Topology {
+  return { sites: endpoints.sites.map((site) => siteConfigOf(site, mergePolicy)), links };
+}
+
+/**
+ * Writes a topology file for the local stack. It holds the stack's generated credentials, so only its
+ * owner can read it; it is parsed back before use, so it is always a file `tandem run` accepts.
+ */
+export function writeTopologyFile(file: string, topology: Topology): void {
+  const text = YAML.stringify(topology);
+  parseTopology(text, { env: {}, sourceName: file });
+  fs.writeFileSync(file, text, { mode: 0o600 });
+}

@@ -1,0 +1,153 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { CALLS_TOPIC, DLQ_TOPIC, buildHeaders } from "@tandem/events";
+import { DLQ_REASON_HEADER } from "@tandem/kafka";
+import type { LinkConfig } from "@tandem/config";
+import { runBridge } from "../../services/bridge/src";
+import { kafkaFor, readTopic } from "../support/clients";
+import { callsAt, orderByPartition, publishCalls, waitFor } from "../support/events";
+import { testLogger } from "../support/logger";
+import { exited, killHard, spawnTandem } from "../support/processes";
+import { stack } from "../support/stack";
+import { link, topologyOf, writeTopologyFile } from "../support/topology";
+
+const test = await stack();
+const nyc = test.site("nyc");
+const lon = test.site("lon");
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-bridge-faults-"));
+const remote = `nyc.${CALLS_TOPIC}`;
+const backoff = { initialMs: 200, maxMs: 2000, multiplier: 2, jitter: 0.5 };
+
+afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+
+function topologyFile(name: string, links: LinkConfig[]): string {
+  const file = path.join(workDir, `${name}.yaml`);
+  writeTopologyFile(file, topologyOf([nyc, lon], links));
+  return file;
+}
+
+describe("bridge faults against real clusters", () => {
+  it("target broker stopped mid-stream: the link waits, resumes by itself, nothing is lost, order kept", async () => {
+    const bridge = await runBridge({
+      topology: topologyOf([nyc, lon], [link("nyc", "lon")]),
+      logger: testLogger("bridge"),
+      backoff,
+    });
+    try {
+      const tenant = crypto.randomUUID();
+      const group = crypto.randomUUID();
+      const before = await publishCalls(nyc, 50, tenant, group);
+      await waitFor(
+        () => callsAt(lon, remote, tenant),
+        (c) => c.length >= 50,
+      );
+      await test.stop("lon", "kafka");
+      let during: Awaited<ReturnType<typeof publishCalls>> = [];
+      try {
+        during = await publishCalls(nyc, 100, tenant, group);
+        await waitFor(
+          async () => bridge.status()[0]!.state,
+          (state) => state === "down",
+          60_000,
+        );
+        expect(bridge.status()[0]!.state).toBe("down");
+      } finally {
+        await test.start("lon", "kafka");
+      }
+      const after = await publishCalls(nyc, 50, tenant, group);
+      const sent = [...before, ...during, ...after];
+      const received = await waitFor(
+        () => callsAt(lon, remote, tenant),
+        (c) => new Set(c.map((x) => x.event.eventId)).size >= sent.length,
+        120_000,
+      );
+      expect(new Set(received.map((c) => c.event.eventId))).toEqual(new Set(sent.map((e) => e.eventId)));
+      expect(bridge.status()[0]!.state).toBe("running");
+
+      expect(orderByPartition(received)).toEqual(orderByPartition(await callsAt(nyc, CALLS_TOPIC, tenant)));
+    } finally {
+      await bridge.stop();
+    }
+  });
+
+  for (const delivery of ["at-least-once", "exactly-once"] as const) {
+    it(`bridge SIGKILLed mid-stream and restarted (${delivery}): nothing lost${delivery === "exactly-once" ? ", no duplicate" : ""}`, async () => {
+      const file = topologyFile(delivery, [link("nyc", "lon", { delivery })]);
+      const logFile = path.join(workDir, `${delivery}.log`);
+      const args = ["run", "--config", file, "--site", "lon", "--role", "bridge", "--instance", "kill-test"];
+      const tenant = crypto.randomUUID();
+      const group = crypto.randomUUID();
+      const first = spawnTandem(args, logFile);
+      const sent = [];
+      try {
+        for (let round = 0; round < 5; round++) sent.push(...(await publishCalls(nyc, 200, tenant, group)));
+        await waitFor(
+          () => callsAt(lon, remote, tenant),
+          (c) => c.length > 0,
+          90_000,
+        );
+      } finally {
+        await killHard(first);
+      }
+      for (let round = 0; round < 3; round++) sent.push(...(await publishCalls(nyc, 100, tenant, group)));
+      const second = spawnTandem(args, logFile);
+      try {
+        const received = await waitFor(
+          () => callsAt(lon, remote, tenant),
+          (c) => new Set(c.map((x) => x.event.eventId)).size >= sent.length,
+          120_000,
+        );
+        expect(new Set(received.map((c) => c.event.eventId))).toEqual(new Set(sent.map((e) => e.eventId)));
+        if (delivery === "exactly-once") expect(received).toHaveLength(sent.length);
+      } finally {
+        second.kill("SIGTERM");
+        expect(await exited(second)).toBe(0);
+      }
+    });
+  }
+
+  it("a record whose schema cannot be translated goes to the source's DLQ and the link goes on", async () => {
+    const tenant = crypto.randomUUID();
+    const group = crypto.randomUUID();
+    const kafka = kafkaFor(nyc);
+    const producer = kafka.producer();
+    await producer.connect();
+    const eventId = crypto.randomUUID();
+    const unknownSchema = Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 1, 2, 3]);
+    await producer.send({
+      topic: CALLS_TOPIC,
+      messages: [
+        {
+          key: eventId,
+          value: unknownSchema,
+          headers: buildHeaders({ eventId, origin: "nyc", tenantId: tenant, groupId: group }),
+        },
+      ],
+    });
+    await producer.disconnect();
+    const valid = await publishCalls(nyc, 5, tenant, group);
+    const bridge = await runBridge({
+      topology: topologyOf([nyc, lon], [link("nyc", "lon")]),
+      logger: testLogger("bridge"),
+      backoff,
+    });
+    try {
+      const received = await waitFor(
+        () => callsAt(lon, remote, tenant),
+        (c) => c.length >= 5,
+      );
+      expect(received.map((c) => c.event.eventId).sort()).toEqual(valid.map((e) => e.eventId).sort());
+      const dead = await waitFor(
+        async () =>
+          (await readTopic(nyc, DLQ_TOPIC, { idleMs: 1500 })).filter((m) => m.key?.toString() === eventId),
+        (m) => m.length > 0,
+      );
+      expect(dead[0]!.value).toEqual(unknownSchema);
+      expect(dead[0]!.headers?.[DLQ_REASON_HEADER]?.toString()).toMatch(/schema id \d+ is unknown/);
+    } finally {
+      await bridge.stop();
+    }
+  });
+});

@@ -1,0 +1,27 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const REPO = path.resolve(import.meta.dirname, "../..");
+
+/** Runs the real `tandem` command in a child process (its output goes to `logFile`), as an operator would. */
+export function spawnTandem(args: string[], logFile: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const log = fs.openSync(logFile, "a");
+  const child = spawn(process.execPath, ["--import", "tsx", "services/cli/src/main.ts", ...args], {
+    cwd: REPO,
+    env: { ...process.env, TANDEM_LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", log, log],
+  });
+  fs.closeSync(log);
+  return child;
+}
+
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+}
+
+export async function killHard(child: ChildProcess): Promise<void> {
+  child.kill("SIGKILL");
+  await exited(child);
+}
