@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   const stack = new LocalStack({
     dataDir: ".tandem/bench-stack",
     sites: ["bench"],
-    basePort: 49000,
+    basePort: 27000,
     progress: (message) => process.stderr.write(`[stack] ${message}\n`),
   });
   const started = performance.now();

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CALLS_TOPIC, DLQ_TOPIC, buildHeaders } from "@tandem/events";
-import { DLQ_REASON_HEADER } from "@tandem/kafka";
+import { DLQ_HEADERS } from "@tandem/kafka";
 import type { LinkConfig } from "@tandem/config";
 import { runBridge } from "../../services/bridge/src";
 import { kafkaFor, readTopic } from "../support/clients";
@@ -145,7 +145,7 @@ describe("bridge faults against real clusters", () => {
         (m) => m.length > 0,
       );
       expect(dead[0]!.value).toEqual(unknownSchema);
-      expect(dead[0]!.headers?.[DLQ_REASON_HEADER]?.toString()).toMatch(/schema id \d+ is unknown/);
+      expect(dead[0]!.headers?.[DLQ_HEADERS.reason]?.toString()).toMatch(/schema id \d+ is unknown/);
     } finally {
       await bridge.stop();
     }

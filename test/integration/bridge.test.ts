@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { CALLS_TOPIC } from "@tandem/events";
 import { runBridge, type RunningBridge } from "../../services/bridge/src";
+import { kafkaFor } from "../support/clients";
 import { callsAt, publishCalls, waitFor } from "../support/events";
 import { testLogger } from "../support/logger";
 import { stack } from "../support/stack";
@@ -16,7 +17,10 @@ const [nyc, lon, sfo] = ["nyc", "lon", "sfo"].map((id) => test.site(id)) as [
 ];
 const running: RunningBridge[] = [];
 
-async function bridge(links: LinkConfig[], options: { now?: () => Date; opsPort?: number } = {}) {
+async function bridge(
+  links: LinkConfig[],
+  options: { now?: () => Date; opsPort?: number; instanceId?: string } = {},
+) {
   const started = await runBridge({
     topology: topologyOf([nyc, lon, sfo], links),
     logger: testLogger("bridge"),
@@ -181,6 +185,26 @@ describe("bridge between real clusters", () => {
     const second = await publishCalls(nyc, 3);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(await callsAt(lon, remote("nyc"), second[0]!.tenantId)).toHaveLength(0);
+  });
+
+  it("several instances of one link share its partitions as members of one consumer group", async () => {
+    await bridge([link("nyc", "lon")], { instanceId: "a" });
+    await bridge([link("nyc", "lon")], { instanceId: "b" });
+    const admin = kafkaFor(nyc).admin();
+    await admin.connect();
+    const members = await waitFor(
+      async () => (await admin.describeGroups(["tandem-bridge.nyc-lon"])).groups[0]!.members,
+      (m) => m.length === 2 && m.every((member) => member.memberAssignment.length > 0),
+      60_000,
+    );
+    await admin.disconnect();
+    expect(members).toHaveLength(2);
+    const sent = await publishCalls(nyc, 30);
+    const arrived = await waitFor(
+      () => callsAt(lon, remote("nyc"), sent[0]!.tenantId),
+      (c) => c.length >= 30,
+    );
+    expect(new Set(eventIds(arrived))).toEqual(new Set(sentIds(sent)));
   });
 
   it("serves Prometheus metrics and health per link", async () => {

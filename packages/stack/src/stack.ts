@@ -5,6 +5,7 @@ import { loadOrCreateCredentials, type StackCredentials } from "./credentials";
 import type { SiteEndpoints, StackEndpoints } from "./endpoints";
 import { findJava } from "./java";
 import {
+  PORTS_PER_SITE,
   SERVER_KINDS,
   bucketName,
   cacheDir,
@@ -38,6 +39,19 @@ export interface ServerStatus {
   port: number;
   pid: number | undefined;
   answering: boolean;
+}
+
+function ephemeralPortRange(): [number, number] | undefined {
+  try {
+    const [low, high] = fs
+      .readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    return low !== undefined && high !== undefined ? [low, high] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const layoutFile = (dataDir: string) => path.join(dataDir, "stack.json");
@@ -116,6 +130,7 @@ export class LocalStack {
   /** Starts whatever is not running and waits until every server answers; safe to repeat. */
   async up(): Promise<StackEndpoints> {
     this.refuseLayoutChangeWhileRunning();
+    this.warnOnEphemeralPorts();
     fs.writeFileSync(layoutFile(this.layout.dataDir), JSON.stringify({ ...this.layout }, null, 2));
     const contexts = this.layout.sites.map((site) => this.siteContext(site));
     await Promise.all(contexts.map((ctx) => this.checkPortsFree(ctx)));
@@ -200,6 +215,22 @@ export class LocalStack {
       throw new Error(
         `a stack with sites ${existing.sites.join(",")} on base port ${existing.basePort} is running in ` +
           `${this.layout.dataDir}: run 'stack down' first or use another --data-dir`,
+      );
+    }
+  }
+
+  /**
+   * A server port inside the kernel's ephemeral range can be taken, while its server is stopped, by a
+   * client connecting to itself on that very port: restarting the server then fails.
+   */
+  private warnOnEphemeralPorts(): void {
+    const range = ephemeralPortRange();
+    if (range === undefined) return;
+    const last = this.layout.basePort + this.layout.sites.length * PORTS_PER_SITE - 1;
+    if (last >= range[0] && this.layout.basePort <= range[1]) {
+      this.progress(
+        `warning: ports ${this.layout.basePort}-${last} overlap the ephemeral port range ${range[0]}-${range[1]}; ` +
+          `a stopped server may not be able to restart: prefer a --base-port below ${range[0] - last + this.layout.basePort}`,
       );
     }
   }

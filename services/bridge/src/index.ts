@@ -4,4 +4,6 @@ export type { LinkState } from "./link/link-metrics";
 export { HEARTBEAT_FORWARDED_AT_HEADER, parseHeartbeat, type Heartbeat } from "./link/heartbeat";
 export * from "./core/replication-policy";
 export { route, sourceTopics } from "./core/routing";
+export { RelayPlan } from "./core/relay-plan";
+export { applyFilters } from "./core/filters";
 export { scheduleState, nextChange } from "./core/schedule";

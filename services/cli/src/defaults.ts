@@ -13,6 +13,17 @@ export const defaults = {
   dataDir: process.env.TANDEM_DATA_DIR ?? path.join(REPO_ROOT, ".tandem"),
   /** --base-port, TANDEM_BASE_PORT: first port of the local stack; each site takes ten. */
   basePort: Number(process.env.TANDEM_BASE_PORT ?? DEFAULT_BASE_PORT),
-  /** --sites: the sites of the local stack and of the demo. */
+  /** --sites: the sites of the local stack. */
   sites: DEFAULT_SITES,
+  /** `tandem demo` flags of the same names. */
+  demo: {
+    sites: DEFAULT_SITES,
+    durationSeconds: 60,
+    callsPerSecond: 2,
+    userChangesPerSecond: 0.5,
+    /** Calls last 5 s to this; their audio is G.711 at 8 kB/s. */
+    maxCallSeconds: 30,
+    settleTimeoutSeconds: 180,
+    seed: 1,
+  },
 };

@@ -1,13 +1,23 @@
 import { Command, CommanderError } from "commander";
 import { TopologyError } from "@tandem/config";
 import { UsageError } from "./errors";
+import { conflictsCommand } from "./commands/conflicts";
+import { demoCommand } from "./commands/demo";
+import { replicateCommand } from "./commands/replicate";
 import { runCommand } from "./commands/run";
+import { verifyCommand } from "./commands/verify";
 import { stackCommand } from "./commands/stack";
+import { statusCommand } from "./commands/status";
 
 const program = new Command("tandem")
   .description("Tandem: multi-master replication of call recordings across datacenters, on Apache Kafka")
+  .addCommand(demoCommand())
   .addCommand(stackCommand())
-  .addCommand(runCommand());
+  .addCommand(runCommand())
+  .addCommand(statusCommand())
+  .addCommand(replicateCommand())
+  .addCommand(verifyCommand())
+  .addCommand(conflictsCommand());
 
 /** Usage errors anywhere in the command tree end in the catch below (exit 2) instead of exiting at once. */
 function throwOnUsageErrors(command: Command): void {

@@ -39,4 +39,11 @@ describe("relay plan", () => {
     const plan = new RelayPlan([link("a", "b"), link("c", "b")]);
     expect(plan.carries("b", "b", "a", "calls")).toBe(false);
   });
+
+  it("gives the path an origin's events take to a site", () => {
+    const plan = new RelayPlan([...twoWay("a", "b"), ...twoWay("b", "c")]);
+    expect(plan.pathTo("a", "c", "calls")).toEqual(["a", "b", "c"]);
+    expect(plan.pathTo("a", "a", "calls")).toEqual(["a"]);
+    expect(new RelayPlan([link("a", "b")]).pathTo("b", "a", "users")).toBeUndefined();
+  });
 });

@@ -67,10 +67,18 @@ export function kafkaServer(ctx: SiteContext): LocalServer {
       fs.writeFileSync(propertiesFile, serverProperties(ctx, logDir));
       fs.writeFileSync(log4jFile, LOG4J2_PROPERTIES);
       if (!fs.existsSync(path.join(logDir, "meta.properties"))) {
+        // A base64url id may start with '-': passed as --cluster-id=<id> so it is never read as a flag.
         const clusterId = randomBytes(16).toString("base64url");
         const format = spawnSync(
           runtime.java,
-          [...jvm("256m"), "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", propertiesFile],
+          [
+            ...jvm("256m"),
+            "kafka.tools.StorageTool",
+            "format",
+            `--cluster-id=${clusterId}`,
+            "-c",
+            propertiesFile,
+          ],
           { encoding: "utf8" },
         );
         if (format.status !== 0) {

@@ -17,6 +17,16 @@ export class RelayPlan {
     return this.parentsFrom(origin, stream).get(to) === from;
   }
 
+  /** The sites an origin's events pass through to reach `target`, both ends included; undefined if none. */
+  pathTo(origin: string, target: string, stream: Stream): string[] | undefined {
+    if (origin === target) return [origin];
+    const parents = this.parentsFrom(origin, stream);
+    if (!parents.has(target)) return undefined;
+    const path = [target];
+    for (let site = parents.get(target); site !== undefined; site = parents.get(site)) path.unshift(site);
+    return path;
+  }
+
   private parentsFrom(origin: string, stream: Stream): Map<string, string> {
     const key = `${origin}\u0000${stream}`;
     const cached = this.parents.get(key);

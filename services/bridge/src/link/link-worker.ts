@@ -504,8 +504,9 @@ export class LinkWorker {
       value: message.value,
       headers: message.headers,
       reason,
-      source: { ...source, offset: message.offset },
+      site: source.site,
       component: `bridge ${this.id}`,
+      source: { topic: source.topic, partition: source.partition, offset: message.offset },
     });
   }
 

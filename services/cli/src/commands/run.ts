@@ -46,11 +46,14 @@ export async function runSite(flags: RunFlags): Promise<void> {
     } else logger.warn({ site: flags.site }, "no link ends at this site: no bridge to run");
   }
   if (flags.role === "materializer" || flags.role === "all") {
+    // A fresh group re-reads every topic from the start: how a new database is rebuilt from the log.
+    const groupId = process.env.TANDEM_MATERIALIZER_GROUP;
     const materializer = await runMaterializer({
       topology,
       siteId: flags.site,
       logger,
       metricsPort: flags.materializerOpsPort,
+      options: { consumer: groupId ? { groupId } : {} },
     });
     stops.push(() => materializer.stop());
   }
@@ -77,6 +80,7 @@ export function runCommand(): Command {
       `
 The bridge of a site pulls every link that ends at it (remote consume, local produce).
 Stop with SIGTERM or Ctrl-C: the batch in flight is finished and committed first.
+TANDEM_MATERIALIZER_GROUP overrides the materializer's consumer group (default tandem-materializer.<site>).
 
 Examples:
   tandem run --config topology.yaml --site lon

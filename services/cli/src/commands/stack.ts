@@ -2,7 +2,8 @@ import { Command, InvalidArgumentError } from "commander";
 import { LocalStack, credentialsFile, type StackEndpoints } from "@tandem/stack";
 import { defaults } from "../defaults";
 
-export function parseSites(value: string): string[] {
+/** A comma-separated list, blanks dropped. */
+export function parseList(value: string): string[] {
   return value
     .split(",")
     .map((s) => s.trim())
@@ -72,7 +73,7 @@ Examples:
   stack
     .command("up")
     .description("start every server that is not running and wait until all answer (idempotent)")
-    .option("--sites <ids>", `comma-separated site ids (default ${defaults.sites.join(",")})`, parseSites)
+    .option("--sites <ids>", `comma-separated site ids (default ${defaults.sites.join(",")})`, parseList)
     .option("--base-port <port>", `first port; each site takes ten (default ${defaults.basePort})`, parsePort)
     .action(async (flags: { sites?: string[]; basePort?: number }) => {
       const started = Date.now();

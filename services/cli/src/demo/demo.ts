@@ -1,0 +1,123 @@
+import path from "node:path";
+import pg from "pg";
+import pino from "pino";
+import { runBridge } from "@tandem/bridge";
+import { runMaterializer } from "@tandem/materializer";
+import { runRecorder, type RecorderRun } from "@tandem/recorder";
+import { LocalStack } from "@tandem/stack";
+import { localTopology, meshLinks } from "../local-topology";
+import { verifySites, type VerifyReport } from "../verify/verify";
+import { formatDashboard, type DemoSnapshot } from "./dashboard";
+import { siteFigures } from "./snapshot";
+
+export interface DemoOptions {
+  dataDir: string;
+  sites: string[];
+  basePort?: number;
+  durationSeconds: number;
+  callsPerSecond: number;
+  userChangesPerSecond: number;
+  maxCallSeconds: number;
+  settleTimeoutSeconds: number;
+  seed: number;
+  /** Where the services' JSON logs go; the terminal shows the dashboard. */
+  logFile: string;
+  out: NodeJS.WriteStream;
+}
+
+/**
+ * Tandem's main job on a local stack: recorders at every site, a mesh of bridges and a materializer per
+ * site; live figures while it runs; at the end (or on Ctrl-C) recorders stop, the sites are given time
+ * to converge, and an audit compares them. Resolves with the audit.
+ */
+export async function runDemo(options: DemoOptions, interrupted: AbortSignal): Promise<VerifyReport> {
+  const say = (line: string) => options.out.write(`${line}\n`);
+  const stack = new LocalStack({
+    dataDir: options.dataDir,
+    sites: options.sites,
+    basePort: options.basePort,
+    progress: (message) => say(`[stack] ${message}`),
+  });
+  say(`starting a local stack of ${options.sites.length} sites (real Kafka, registry, PostgreSQL, S3)...`);
+  const endpoints = await stack.up();
+  const topology = localTopology(endpoints, meshLinks(options.sites));
+  const logger = pino(
+    { level: "info" },
+    pino.destination({ dest: options.logFile, sync: false, mkdir: true }),
+  );
+  say(`services log to ${path.relative(process.cwd(), options.logFile)}`);
+
+  const materializers = await Promise.all(
+    options.sites.map((siteId) =>
+      runMaterializer({ topology, siteId, logger: logger.child({ site: siteId }) }),
+    ),
+  );
+  const bridge = await runBridge({ topology, logger: logger.child({ component: "bridge" }) });
+  const recorded = new Map<string, { calls: number; userChanges: number; audioBytes: number }>();
+  const recorders: RecorderRun[] = options.sites.map((siteId, index) =>
+    runRecorder({
+      site: topology.sites.find((s) => s.id === siteId)!,
+      callsPerSecond: options.callsPerSecond,
+      userChangesPerSecond: options.userChangesPerSecond,
+      maxCallSeconds: options.maxCallSeconds,
+      durationSeconds: options.durationSeconds,
+      seed: options.seed * 100 + index,
+      logger: logger.child({ recorder: siteId }),
+      progressIntervalMs: 1000,
+      onProgress: (stats) => recorded.set(siteId, stats),
+    }),
+  );
+
+  const pools = new Map(
+    topology.sites.map((site) => [
+      site.id,
+      new pg.Pool({
+        connectionString: "connectionString" in site.postgres ? site.postgres.connectionString : "",
+        max: 2,
+      }),
+    ]),
+  );
+  const started = Date.now();
+  let phase = "recording";
+  let drawn = 0;
+  const draw = async () => {
+    const snapshot: DemoSnapshot = {
+      elapsedMs: Date.now() - started,
+      phase,
+      sites: await siteFigures(pools, recorded).catch(() => []),
+      links: bridge.status(),
+    };
+    const lines = formatDashboard(snapshot);
+    if (options.out.isTTY && drawn > 0) options.out.write(`\x1b[${drawn}A\x1b[0J`);
+    options.out.write(`${lines.join("\n")}\n`);
+    drawn = options.out.isTTY ? lines.length : 0;
+  };
+  const ticker = setInterval(() => void draw(), options.out.isTTY ? 1000 : 5000);
+
+  try {
+    await Promise.race([
+      Promise.all(recorders.map((r) => r.done)),
+      new Promise<void>((resolve) => interrupted.addEventListener("abort", () => resolve(), { once: true })),
+    ]);
+    phase = "stopping recorders";
+    await Promise.all(recorders.map((r) => r.stop()));
+    for (const [index, run] of recorders.entries()) recorded.set(options.sites[index]!, await run.done);
+
+    phase = "converging";
+    const deadline = Date.now() + options.settleTimeoutSeconds * 1000;
+    let report = await verifySites(topology, options.sites);
+    while (!report.consistent && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      report = await verifySites(topology, options.sites);
+    }
+    phase = report.consistent ? "converged" : "not converged";
+    await draw();
+    return report;
+  } finally {
+    clearInterval(ticker);
+    await bridge.stop();
+    await Promise.all(materializers.map((m) => m.stop()));
+    await Promise.all([...pools.values()].map((p) => p.end()));
+    logger.flush();
+  }
+}

@@ -1,0 +1,157 @@
+import pg from "pg";
+import pino from "pino";
+import type { SiteConfig, Topology } from "@tandem/config";
+import { DLQ_TOPIC } from "@tandem/events";
+import { createKafka } from "@tandem/kafka";
+import { scheduleState } from "@tandem/bridge";
+import { assessLink, scheduleLabel, type LinkHealth, type Thresholds } from "./assess";
+import { latestHeartbeats } from "./heartbeats";
+import { linkLagRecords } from "./link-lag";
+
+export interface LinkReport {
+  link: string;
+  schedule: string;
+  delivery: string;
+  health: LinkHealth;
+  why: string;
+  lagRecords: number | undefined;
+  lastHeartbeatAt: string | undefined;
+  heartbeatAgeSeconds: number | undefined;
+}
+
+export interface SiteReport {
+  site: string;
+  kafkaReachable: boolean;
+  dlqRecords: number | undefined;
+  openConflicts: number | undefined;
+}
+
+export interface StatusReport {
+  at: string;
+  sites: SiteReport[];
+  links: LinkReport[];
+  healthy: boolean;
+}
+
+const quiet = pino({ level: "silent" });
+
+function kafkaOf(site: SiteConfig) {
+  const kafka = createKafka(site.kafka, "tandem-status", quiet);
+  return kafka;
+}
+
+async function dlqSize(site: SiteConfig): Promise<number | undefined> {
+  const admin = kafkaOf(site).admin();
+  try {
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(DLQ_TOPIC);
+    return ends.reduce((sum, e) => sum + Number(e.high) - Number(e.low), 0);
+  } catch {
+    return undefined;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+async function openConflicts(site: SiteConfig): Promise<number | undefined> {
+  const config =
+    "connectionString" in site.postgres
+      ? { connectionString: site.postgres.connectionString }
+      : site.postgres;
+  const client = new pg.Client({ ...config, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    const result = await client.query<{ n: string }>(
+      "SELECT count(*) AS n FROM conflicts WHERE status = 'open'",
+    );
+    return Number(result.rows[0]!.n);
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Per site and per link, what the clusters and databases say now. */
+export async function collectStatus(
+  topology: Topology,
+  thresholds: Thresholds,
+  now = new Date(),
+): Promise<StatusReport> {
+  const sites = await Promise.all(
+    topology.sites.map(async (site): Promise<SiteReport> => {
+      const dlqRecords = await dlqSize(site);
+      return {
+        site: site.id,
+        kafkaReachable: dlqRecords !== undefined,
+        dlqRecords,
+        openConflicts: await openConflicts(site),
+      };
+    }),
+  );
+  const heartbeatsBySite = new Map(
+    await Promise.all(
+      topology.sites.map(
+        async (site) => [site.id, await latestHeartbeats(kafkaOf(site)).catch(() => new Map())] as const,
+      ),
+    ),
+  );
+  const links = await Promise.all(
+    topology.links.map(async (link): Promise<LinkReport> => {
+      const id = `${link.from}->${link.to}`;
+      const source = topology.sites.find((s) => s.id === link.from)!;
+      const admin = kafkaOf(source).admin({ retry: { retries: 1 } });
+      let lagRecords: number | undefined;
+      try {
+        await admin.connect();
+        lagRecords = await linkLagRecords(admin, link);
+      } catch {
+        lagRecords = undefined;
+      } finally {
+        await admin.disconnect().catch(() => {});
+      }
+      const heartbeat = heartbeatsBySite.get(link.to)?.get(id);
+      const heartbeatAgeSeconds = heartbeat
+        ? Math.max(0, (now.getTime() - heartbeat.emittedAtMs) / 1000)
+        : undefined;
+      const scheduleOpen = scheduleState(link.schedule, now) === "open";
+      const { health, why } = assessLink({ scheduleOpen, lagRecords, heartbeatAgeSeconds }, thresholds);
+      return {
+        link: id,
+        schedule: scheduleLabel(link.schedule),
+        delivery: link.delivery,
+        health,
+        why,
+        lagRecords,
+        lastHeartbeatAt: heartbeat ? new Date(heartbeat.emittedAtMs).toISOString() : undefined,
+        heartbeatAgeSeconds,
+      };
+    }),
+  );
+  return {
+    at: now.toISOString(),
+    sites,
+    links,
+    healthy:
+      links.every((l) => l.health === "ok" || l.health === "paused") && sites.every((s) => s.kafkaReachable),
+  };
+}
+
+export function formatStatus(report: StatusReport): string[] {
+  const lines = ["SITE      KAFKA  DLQ     OPEN-CONFLICTS"];
+  for (const s of report.sites) {
+    lines.push(
+      `${s.site.padEnd(9)} ${(s.kafkaReachable ? "up" : "DOWN").padEnd(6)} ${String(s.dlqRecords ?? "-").padEnd(7)} ${s.openConflicts ?? "-"}`,
+    );
+  }
+  lines.push("", "LINK         HEALTH  LAG(RECORDS)  LAST-HEARTBEAT        SCHEDULE");
+  for (const l of report.links) {
+    const beat = l.lastHeartbeatAt
+      ? `${l.lastHeartbeatAt.slice(0, 19)}Z (${Math.round(l.heartbeatAgeSeconds!)}s)`
+      : "never";
+    lines.push(
+      `${l.link.padEnd(12)} ${l.health.padEnd(7)} ${String(l.lagRecords ?? "-").padEnd(13)} ${beat.padEnd(21)} ${l.schedule}${l.why ? `  (${l.why})` : ""}`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,160 @@
+import type { Expectations } from "./expected";
+
+/** A call as a site holds it: what must agree across sites. */
+export interface CallRow {
+  callId: string;
+  tenantId: string;
+  groupId: string;
+  originSite: string;
+  audioSha256: string | null;
+  audioState: "pending" | "present" | "failed" | "none";
+  firstSeenAt: Date;
+}
+
+/** A user as a site shows it; `fingerprint` covers every visible field. */
+export interface UserRow {
+  userId: string;
+  tenantId: string;
+  groupId: string;
+  fingerprint: string;
+  openConflicts: number;
+  /** Sites whose edits the user's version includes. */
+  origins: string[];
+}
+
+export type DifferenceCause =
+  | "in-flight"
+  | "missing"
+  | "unexpected"
+  | "audio-pending"
+  | "audio-failed"
+  | "audio-mismatch"
+  | "conflicting"
+  | "diverged";
+
+export interface Difference {
+  kind: "call" | "user";
+  id: string;
+  site: string;
+  cause: DifferenceCause;
+  detail: string;
+}
+
+export interface CompareOptions {
+  now: Date;
+  /** A call first seen this recently anywhere may still be on its way. */
+  inFlightGraceMs: number;
+}
+
+/**
+ * Compares the calls of several sites. Each call must be at every site that the topology routes it to
+ * (filters applied), with the same audio checksum and its audio present; a call at a site it should
+ * never reach is reported too.
+ */
+export function compareCalls(
+  bySite: Map<string, Map<string, CallRow>>,
+  expectations: Expectations,
+  options: CompareOptions,
+): Difference[] {
+  const differences: Difference[] = [];
+  const allIds = new Set<string>();
+  for (const calls of bySite.values()) for (const id of calls.keys()) allIds.add(id);
+  for (const callId of [...allIds].sort()) {
+    const holders = [...bySite].filter(([, calls]) => calls.has(callId));
+    const reference =
+      holders.find(([site]) => site === holders[0]![1].get(callId)!.originSite) ?? holders[0]!;
+    const call = reference[1].get(callId)!;
+    const newest = Math.max(...holders.map(([, calls]) => calls.get(callId)!.firstSeenAt.getTime()));
+    for (const [site, calls] of bySite) {
+      const row = calls.get(callId);
+      const expected = expectations.expectedAt(site, call.originSite, "calls", call.tenantId, call.groupId);
+      if (row === undefined) {
+        if (!expected) continue;
+        const recent = options.now.getTime() - newest < options.inFlightGraceMs;
+        differences.push({
+          kind: "call",
+          id: callId,
+          site,
+          cause: recent ? "in-flight" : "missing",
+          detail: `recorded at ${call.originSite}, absent here`,
+        });
+        continue;
+      }
+      if (!expected) {
+        differences.push({
+          kind: "call",
+          id: callId,
+          site,
+          cause: "unexpected",
+          detail: "filtered by the topology, yet present",
+        });
+        continue;
+      }
+      if (row.audioSha256 !== call.audioSha256) {
+        differences.push({
+          kind: "call",
+          id: callId,
+          site,
+          cause: "audio-mismatch",
+          detail: `audio sha256 ${row.audioSha256} here, ${call.audioSha256} at ${reference[0]}`,
+        });
+      } else if (row.audioState === "pending") {
+        differences.push({
+          kind: "call",
+          id: callId,
+          site,
+          cause: "audio-pending",
+          detail: "audio not copied yet",
+        });
+      } else if (row.audioState === "failed") {
+        differences.push({
+          kind: "call",
+          id: callId,
+          site,
+          cause: "audio-failed",
+          detail: "audio unreachable within the retry budget",
+        });
+      }
+    }
+  }
+  return differences;
+}
+
+/** Users must show the same visible fields at every site that should hold them. */
+export function compareUsers(
+  bySite: Map<string, Map<string, UserRow>>,
+  expectations: Expectations,
+): Difference[] {
+  const differences: Difference[] = [];
+  const allIds = new Set<string>();
+  for (const users of bySite.values()) for (const id of users.keys()) allIds.add(id);
+  for (const userId of [...allIds].sort()) {
+    const rows = [...bySite].flatMap(([site, users]) =>
+      users.has(userId) ? [{ site, row: users.get(userId)! }] : [],
+    );
+    const { tenantId, groupId } = rows[0]!.row;
+    const origins = [...new Set(rows.flatMap((r) => r.row.origins))];
+    const expectedSites = [...bySite.keys()].filter((site) =>
+      origins.some((origin) => expectations.expectedAt(site, origin, "users", tenantId, groupId)),
+    );
+    const fingerprints = new Set(
+      rows.filter((r) => expectedSites.includes(r.site)).map((r) => r.row.fingerprint),
+    );
+    for (const site of expectedSites) {
+      const row = bySite.get(site)!.get(userId);
+      if (row === undefined) {
+        differences.push({ kind: "user", id: userId, site, cause: "missing", detail: "absent here" });
+      } else if (fingerprints.size > 1) {
+        differences.push({
+          kind: "user",
+          id: userId,
+          site,
+          cause: row.openConflicts > 0 ? "conflicting" : "diverged",
+          detail:
+            row.openConflicts > 0 ? `${row.openConflicts} open conflict(s)` : "fields differ between sites",
+        });
+      }
+    }
+  }
+  return differences;
+}

@@ -1,0 +1,24 @@
+import type { Stream, Topology } from "@tandem/config";
+import { RelayPlan, applyFilters } from "@tandem/bridge";
+
+/**
+ * Whether a site should hold an event of `origin` for this tenant and group: true when the route the
+ * bridges take from the origin reaches the site and every link on it admits the tenant and group.
+ */
+export class Expectations {
+  private readonly plan: RelayPlan;
+
+  constructor(private readonly topology: Topology) {
+    this.plan = new RelayPlan(topology.links);
+  }
+
+  expectedAt(site: string, origin: string, stream: Stream, tenantId: string, groupId: string): boolean {
+    const path = this.plan.pathTo(origin, site, stream);
+    if (path === undefined) return false;
+    for (let hop = 1; hop < path.length; hop++) {
+      const link = this.topology.links.find((l) => l.from === path[hop - 1] && l.to === path[hop]);
+      if (link === undefined || applyFilters(link.filters, tenantId, groupId) !== "pass") return false;
+    }
+    return true;
+  }
+}

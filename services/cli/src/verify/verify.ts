@@ -1,0 +1,94 @@
+import pg from "pg";
+import type { Topology } from "@tandem/config";
+import { compareCalls, compareUsers, type Difference } from "./compare";
+import { Expectations } from "./expected";
+import {
+  callBucketDigests,
+  callsInBuckets,
+  differingBuckets,
+  userBucketDigests,
+  usersInBuckets,
+} from "./site-data";
+
+export interface VerifyReport {
+  sites: string[];
+  calls: Record<string, number>;
+  users: Record<string, number>;
+  bucketsCompared: number;
+  bucketsRead: number;
+  differences: Difference[];
+  consistent: boolean;
+}
+
+/** Differences that are expected to clear by themselves; anything else makes the sites inconsistent. */
+const TRANSIENT = new Set(["in-flight", "audio-pending"]);
+
+/**
+ * Anti-entropy audit of several sites' databases: compares calls, audio checksums and users, modulo the
+ * topology's filters. Consistent means no difference at all, transient ones included, unless
+ * `allowInFlight` is set.
+ */
+export async function verifySites(
+  topology: Topology,
+  siteIds: string[],
+  options: { now?: Date; inFlightGraceMs?: number; allowInFlight?: boolean; tenants?: string[] } = {},
+): Promise<VerifyReport> {
+  const pools = new Map(
+    siteIds.map((id) => {
+      const site = topology.sites.find((s) => s.id === id);
+      if (site === undefined) throw new Error(`site "${id}" is not in the topology`);
+      const config =
+        "connectionString" in site.postgres
+          ? { connectionString: site.postgres.connectionString }
+          : site.postgres;
+      return [id, new pg.Pool({ ...config, max: 2 })];
+    }),
+  );
+  try {
+    const expectations = new Expectations(topology);
+    const { tenants } = options;
+    const callDigests = await Promise.all(
+      [...pools.values()].map((pool) => callBucketDigests(pool, tenants)),
+    );
+    const userDigests = await Promise.all(
+      [...pools.values()].map((pool) => userBucketDigests(pool, tenants)),
+    );
+    const callBuckets = differingBuckets(callDigests);
+    const userBuckets = differingBuckets(userDigests);
+    const callsBySite = new Map<string, Awaited<ReturnType<typeof callsInBuckets>>>();
+    const usersBySite = new Map<string, Awaited<ReturnType<typeof usersInBuckets>>>();
+    const calls: Record<string, number> = {};
+    const users: Record<string, number> = {};
+    for (const [id, pool] of pools) {
+      callsBySite.set(id, await callsInBuckets(pool, callBuckets, tenants));
+      usersBySite.set(id, await usersInBuckets(pool, userBuckets, tenants));
+      const scope = "WHERE $1::uuid[] IS NULL OR tenant_id = ANY($1::uuid[])";
+      const count = async (table: string) =>
+        Number(
+          (await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} ${scope}`, [tenants ?? null]))
+            .rows[0]!.n,
+        );
+      calls[id] = await count("calls");
+      users[id] = await count("users");
+    }
+    const differences = [
+      ...compareCalls(callsBySite, expectations, {
+        now: options.now ?? new Date(),
+        inFlightGraceMs: options.inFlightGraceMs ?? 30_000,
+      }),
+      ...compareUsers(usersBySite, expectations),
+    ];
+    const blocking = differences.filter((d) => !(options.allowInFlight && TRANSIENT.has(d.cause)));
+    return {
+      sites: siteIds,
+      calls,
+      users,
+      bucketsCompared: 32,
+      bucketsRead: callBuckets.length + userBuckets.length,
+      differences,
+      consistent: blocking.length === 0,
+    };
+  } finally {
+    await Promise.all([...pools.values()].map((pool) => pool.end()));
+  }
+}

@@ -1,0 +1,101 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type pg from "pg";
+import type { Producer } from "kafkajs";
+import { DLQ_TOPIC } from "@tandem/events";
+import type { ObjectStore } from "@tandem/object-store";
+import type { Logger } from "@tandem/runtime";
+import { afterFailure, failureReason, type TransferOptions } from "../core/transfer";
+import { dlqMessageForAudio } from "../consumer/dlq";
+import { claimTransfers, markPresent, recordDlq, recordFailure, type ClaimedTransfer } from "../db/transfers";
+import type { MaterializerMetrics } from "../metrics";
+import { copyAudio } from "./copy";
+
+export interface TransferWorkerOptions extends TransferOptions {
+  concurrency: number;
+  /** How long a claimed transfer is reserved for its worker (a dead worker's claim expires). */
+  leaseMs: number;
+  /** Idle polling interval; new calls wake the workers at once. */
+  pollMs: number;
+}
+
+export interface TransferWorkers {
+  /** New pending calls were committed. */
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+/** Workers that copy pending audio into the site's store; each handles one call at a time. */
+export function startTransferWorkers(deps: {
+  site: string;
+  pool: pg.Pool;
+  stores: ReadonlyMap<string, ObjectStore>;
+  producer: Producer;
+  metrics: MaterializerMetrics;
+  logger: Logger;
+  options: TransferWorkerOptions;
+}): TransferWorkers {
+  const { pool, options, logger, metrics } = deps;
+  const stopping = new AbortController();
+  let wakeUp = new AbortController();
+
+  const finish = async (transfer: ClaimedTransfer) => {
+    const result = await copyAudio(transfer, deps.site, deps.stores);
+    if (result.ok) {
+      await markPresent(pool, transfer.callId, result.bytesCopied, result.outcomes);
+      metrics.audioBytes.inc(result.bytesCopied);
+      metrics.audioTransfers.inc({ result: "present" });
+      logger.debug({ callId: transfer.callId, outcomes: result.outcomes }, "audio present");
+      return;
+    }
+    const reason = failureReason(result.outcomes);
+    const decision = afterFailure(transfer.attempts, new Date(), options);
+    if (decision.kind === "fail") {
+      // Dead-lettered before it is marked failed: a crash in between repeats the DLQ record, never loses it.
+      await deps.producer.send({
+        topic: DLQ_TOPIC,
+        acks: -1,
+        messages: [dlqMessageForAudio(transfer, reason, deps.site)],
+      });
+      await recordDlq(pool, { id: crypto.randomUUID(), reason, callId: transfer.callId });
+      metrics.dlqRecords.inc({ kind: "audio" });
+      logger.error({ callId: transfer.callId, attempts: transfer.attempts, reason }, "audio failed");
+    } else {
+      logger.warn(
+        { callId: transfer.callId, attempts: transfer.attempts, reason },
+        "audio transfer retried later",
+      );
+    }
+    await recordFailure(pool, transfer.callId, decision, reason, result.outcomes);
+    metrics.audioTransfers.inc({ result: decision.kind === "fail" ? "failed" : "retry" });
+  };
+
+  const loop = async (worker: number) => {
+    while (!stopping.signal.aborted) {
+      let transfer: ClaimedTransfer | undefined;
+      try {
+        [transfer] = await claimTransfers(pool, 1, options.leaseMs);
+        if (transfer !== undefined) await finish(transfer);
+      } catch (error) {
+        // The database or the DLQ is unreachable: the lease brings the transfer back later.
+        logger.warn({ err: error, worker, callId: transfer?.callId }, "audio transfer interrupted");
+        transfer = undefined;
+      }
+      if (transfer === undefined) {
+        const signal = AbortSignal.any([stopping.signal, wakeUp.signal]);
+        await sleep(options.pollMs, undefined, { signal }).catch(() => {});
+      }
+    }
+  };
+
+  const running = Array.from({ length: options.concurrency }, (_, worker) => loop(worker));
+  return {
+    wake() {
+      wakeUp.abort();
+      wakeUp = new AbortController();
+    },
+    async stop() {
+      stopping.abort();
+      await Promise.all(running);
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/** Audio claim check: where to copy a call's audio from, and what to do after a failed attempt. Pure. */
+import { backoffDelay } from "@tandem/runtime";
+
+export interface TransferOptions {
+  /** Attempts before the audio is marked failed and dead-lettered. */
+  maxAttempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_TRANSFER_OPTIONS: TransferOptions = {
+  maxAttempts: 12,
+  initialBackoffMs: 2_000,
+  maxBackoffMs: 10 * 60_000,
+};
+
+export interface AudioCopySource {
+  site: string;
+  key: string;
+}
+
+/**
+ * Copies to try, best first: the site's own store under the local key (already there: nothing to copy),
+ * then the origin's store under the key the event names, then every other site's store under the key
+ * each site writes (they all derive it the same way). Sites absent from the topology are skipped.
+ */
+export function copySources(input: {
+  localSite: string;
+  originSite: string;
+  originKey: string;
+  localKey: string;
+  sites: readonly string[];
+}): AudioCopySource[] {
+  const { localSite, originSite, originKey, localKey, sites } = input;
+  const sources: AudioCopySource[] = [{ site: localSite, key: localKey }];
+  if (originSite === localSite && originKey !== localKey) sources.push({ site: localSite, key: originKey });
+  if (originSite !== localSite && sites.includes(originSite))
+    sources.push({ site: originSite, key: originKey });
+  for (const site of sites) {
+    if (site !== localSite && site !== originSite) sources.push({ site, key: localKey });
+  }
+  return sources;
+}
+
+export type FailureDecision = { kind: "retry"; nextAttemptAt: Date } | { kind: "fail" };
+
+/**
+ * After attempt number `attempts` (1-based) failed: wait with capped exponential backoff (half of each
+ * delay random), or give up once the budget is spent.
+ */
+export function afterFailure(
+  attempts: number,
+  now: Date,
+  options: TransferOptions,
+  random: () => number = Math.random,
+): FailureDecision {
+  if (attempts >= options.maxAttempts) return { kind: "fail" };
+  const waitMs = backoffDelay(Math.max(0, attempts - 1), random, {
+    initialMs: options.initialBackoffMs,
+    maxMs: options.maxBackoffMs,
+    multiplier: 2,
+    jitter: 0.5,
+  });
+  return { kind: "retry", nextAttemptAt: new Date(now.getTime() + waitMs) };
+}
+
+/** One source's outcome in an attempt, kept in `audio_transfers.sources_tried`. */
+export interface SourceOutcome {
+  site: string;
+  key: string;
+  outcome: "copied" | "present" | "absent" | "checksum-mismatch" | "unreachable" | "error";
+  detail?: string;
+}
+
+/** The reason recorded when no source gave a verified copy. */
+export function failureReason(outcomes: readonly SourceOutcome[]): string {
+  if (outcomes.length === 0) return "no source of the audio is known";
+  return outcomes
+    .map((o) => `${o.site}:${o.key} ${o.outcome}${o.detail === undefined ? "" : ` (${o.detail})`}`)
+    .join("; ");
+}

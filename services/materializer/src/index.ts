@@ -1,0 +1,8 @@
+export { runMaterializer, defaultConsumerOptions, DEFAULT_AUDIO_OPTIONS } from "./run";
+export type { Materializer, MaterializerOptions } from "./run";
+export type { ConsumerOptions } from "./consumer/consumer";
+export type { TransferWorkerOptions } from "./audio/worker";
+export { listConflicts, resolveConflict, type ConflictRow } from "./conflicts";
+export { migrate } from "./db/migrate";
+export { createPool } from "./db/pool";
+export { REGISTER_NAMES } from "./core/users";

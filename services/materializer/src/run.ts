@@ -1,0 +1,133 @@
+import type { Topology } from "@tandem/config";
+import { EventCodec } from "@tandem/events";
+import { createKafka, ensureSiteTopics } from "@tandem/kafka";
+import { openObjectStore, type ObjectStore } from "@tandem/object-store";
+import { startOpsServer, type Logger } from "@tandem/runtime";
+import { startTransferWorkers, type TransferWorkerOptions } from "./audio/worker";
+import { startEventConsumer, type ConsumerOptions } from "./consumer/consumer";
+import { DEFAULT_TRANSFER_OPTIONS } from "./core/transfer";
+import { migrate } from "./db/migrate";
+import { createPool } from "./db/pool";
+import { createMetrics } from "./metrics";
+
+export interface MaterializerOptions {
+  consumer?: Partial<ConsumerOptions>;
+  audio?: Partial<TransferWorkerOptions>;
+}
+
+export interface Materializer {
+  /** Resolves once the consumer has joined its group. */
+  readonly joined: Promise<void>;
+  /** Port of the ops server (`/metrics`, `/healthz`), when one was started. */
+  readonly metricsPort: number | undefined;
+  /** Finishes the batch in flight and the audio copies in progress, commits, disconnects. */
+  stop(): Promise<void>;
+}
+
+export function defaultConsumerOptions(siteId: string): ConsumerOptions {
+  return {
+    groupId: `tandem-materializer.${siteId}`,
+    fromBeginning: true,
+    topicRefreshMs: 30_000,
+    partitionsConsumedConcurrently: 3,
+    retryInitialMs: 500,
+    retryMaxMs: 10_000,
+  };
+}
+
+export const DEFAULT_AUDIO_OPTIONS: TransferWorkerOptions = {
+  ...DEFAULT_TRANSFER_OPTIONS,
+  concurrency: 2,
+  leaseMs: 10 * 60_000,
+  pollMs: 2_000,
+};
+
+/**
+ * One site's materializer: migrates the database, consumes the site's event topics into it, and copies
+ * pending audio into the site's store.
+ */
+export async function runMaterializer(input: {
+  topology: Topology;
+  siteId: string;
+  logger: Logger;
+  metricsPort?: number;
+  options?: MaterializerOptions;
+}): Promise<Materializer> {
+  const { topology, siteId } = input;
+  const site = topology.sites.find((s) => s.id === siteId);
+  if (site === undefined) throw new Error(`site ${siteId} is not in the topology`);
+  const logger = input.logger.child({ site: siteId });
+  const consumerOptions = { ...defaultConsumerOptions(siteId), ...input.options?.consumer };
+  const audioOptions = { ...DEFAULT_AUDIO_OPTIONS, ...input.options?.audio };
+
+  const pool = createPool(
+    site.postgres,
+    audioOptions.concurrency + consumerOptions.partitionsConsumedConcurrently + 2,
+  );
+  const applied = await migrate(pool);
+  if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
+
+  const kafka = createKafka(site.kafka, `tandem-materializer-${siteId}`, logger);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureSiteTopics(admin);
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+
+  const codec = new EventCodec({ host: site.registry.url, clientId: `tandem-materializer-${siteId}` });
+  const stores = new Map<string, ObjectStore>(
+    topology.sites.map((s) => [s.id, openObjectStore(s.objectStore)]),
+  );
+  const metrics = createMetrics(siteId, pool);
+  const workers = startTransferWorkers({
+    site: siteId,
+    pool,
+    stores,
+    producer,
+    metrics,
+    logger,
+    options: audioOptions,
+  });
+  const consumer = await startEventConsumer({
+    kafka,
+    site: siteId,
+    codec,
+    pool,
+    producer,
+    policy: site.mergePolicy,
+    metrics,
+    logger,
+    options: consumerOptions,
+    onCallsInserted: () => workers.wake(),
+  });
+  const ops =
+    input.metricsPort === undefined
+      ? undefined
+      : await startOpsServer({
+          port: input.metricsPort,
+          metrics: metrics.registry,
+          health: () => {
+            const state = consumer.health();
+            return { healthy: state.joined && state.retrying === undefined, details: state };
+          },
+        });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    joined: consumer.joined,
+    metricsPort: ops?.port,
+    stop() {
+      stopped ??= (async () => {
+        await consumer.stop();
+        await workers.stop();
+        await producer.disconnect();
+        await ops?.close();
+        for (const store of stores.values()) store.close();
+        await pool.end();
+        logger.info("materializer stopped");
+      })();
+      return stopped;
+    },
+  };
+}

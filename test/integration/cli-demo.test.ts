@@ -1,0 +1,45 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, expect, it } from "vitest";
+import { LocalStack } from "@tandem/stack";
+import { exited, spawnTandem } from "../support/processes";
+
+/** The README's first command, end to end, on a two-site stack of its own (not the shared test stack). */
+const dataDir = path.resolve(".tandem/test-demo");
+
+afterAll(async () => {
+  await new LocalStack({ dataDir }).down();
+});
+
+it("tandem demo records at both sites, replicates both ways, converges and says so", async () => {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const logFile = path.join(dataDir, "demo-output.log");
+  fs.rmSync(logFile, { force: true });
+  const demo = spawnTandem(
+    [
+      "demo",
+      "--data-dir",
+      dataDir,
+      "--base-port",
+      "26000",
+      "--duration",
+      "15",
+      "--calls-per-second",
+      "1",
+      "--user-changes-per-second",
+      "1",
+      "--max-call-seconds",
+      "5",
+      "--settle-timeout",
+      "240",
+    ],
+    logFile,
+  );
+  const code = await exited(demo);
+  const output = fs.readFileSync(logFile, "utf8");
+  expect(output, output).toMatch(/verify nyc, lon: consistent/);
+  expect(code).toBe(0);
+  const calls = /nyc\s+calls (\d+).*\n\s+lon\s+calls (\d+)/.exec(output);
+  expect(Number(calls?.[1])).toBeGreaterThan(5);
+  expect(calls?.[1]).toBe(calls?.[2]);
+}, 600_000);

@@ -1,0 +1,200 @@
+import { randomUUID } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChildProcess } from "node:child_process";
+import { EventCodec, HybridLogicalClock } from "@tandem/events";
+import { RecorderPublisher } from "../../services/recorder/src/publisher";
+import { kafkaFor, storeFor } from "../support/clients";
+import { freshDatabase } from "../support/databases";
+import { publishCalls, waitFor } from "../support/events";
+import { exited, spawnTandem } from "../support/processes";
+import { stack } from "../support/stack";
+import { topologyOf, twoWay, writeTopologyFile } from "../support/topology";
+
+/**
+ * The operator's commands against two real sites, each served by `tandem run` as a child process:
+ * verify, conflicts (manual merge policy), status, and their exit codes.
+ */
+const test = await stack();
+const nyc = test.site("nyc");
+const lon = test.site("lon");
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-cli-ops-"));
+const topologyFile = path.join(workDir, "topology.yaml");
+const databases: Array<{ drop: () => Promise<void> }> = [];
+const services = new Map<string, ChildProcess>();
+const REPO = path.resolve(import.meta.dirname, "../..");
+
+function tandem(args: string[]): { code: number | null; out: string; err: string } {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "services/cli/src/main.ts", ...args], {
+    cwd: REPO,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+function startSite(site: string): void {
+  const child = spawnTandem(
+    ["run", "--config", topologyFile, "--site", site, "--instance", `ops-${site}`],
+    path.join(workDir, `${site}.log`),
+    { TANDEM_MATERIALIZER_GROUP: `ops-test-${site}-${randomUUID()}` },
+  );
+  services.set(site, child);
+}
+
+beforeAll(async () => {
+  const dbNyc = await freshDatabase(nyc);
+  const dbLon = await freshDatabase(lon);
+  databases.push(dbNyc, dbLon);
+  const topology = topologyOf([nyc, lon], twoWay("nyc", "lon"), { kind: "manual" });
+  topology.sites[0]!.postgres = { connectionString: dbNyc.url };
+  topology.sites[1]!.postgres = { connectionString: dbLon.url };
+  writeTopologyFile(topologyFile, topology);
+  startSite("nyc");
+  startSite("lon");
+});
+
+afterAll(async () => {
+  for (const child of services.values()) {
+    child.kill("SIGTERM");
+    await exited(child);
+  }
+  for (const db of databases) await db.drop();
+  fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+describe("operator commands", () => {
+  const tenant = randomUUID();
+  const group = randomUUID();
+  const userId = randomUUID();
+
+  it("verify: exit 1 while the sites differ, then 0 once both hold every call of the tenant", async () => {
+    await publishCalls(nyc, 5, tenant, group);
+    await publishCalls(lon, 5, tenant, group);
+    const args = ["verify", "--config", topologyFile, "--tenant", tenant, "--grace", "0"];
+    const final = await waitFor(
+      async () => tandem(args),
+      (r) => r.code === 0,
+      120_000,
+    );
+    expect(final.out).toMatch(/verify nyc, lon: consistent/);
+    expect(final.out).toMatch(/nyc\s+calls 10\s+users 0/);
+    expect(final.out).toMatch(/lon\s+calls 10\s+users 0/);
+  });
+
+  it("conflicts: concurrent edits at both sites open a conflict everywhere; resolving it at one clears it at both", async () => {
+    const edit = async (site: typeof nyc, name: string) => {
+      const producer = kafkaFor(site).producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      const publisher = new RecorderPublisher({
+        site: site.site,
+        producer,
+        codec: new EventCodec({ host: site.registry.url }),
+        store: storeFor(site),
+        clock: new HybridLogicalClock(() => Date.now()),
+      });
+      await publisher.publishUserChanged({
+        userId,
+        tenantId: tenant,
+        groupId: group,
+        operation: "UPSERT",
+        changes: { name },
+        baseVersion: {},
+      });
+      await producer.disconnect();
+    };
+    await Promise.all([edit(nyc, "Ada at nyc"), edit(lon, "Ada at lon")]);
+    for (const site of ["nyc", "lon"]) {
+      const listed = await waitFor(
+        async () => tandem(["conflicts", "list", "--config", topologyFile, "--site", site]),
+        (r) => r.out.includes(userId),
+        90_000,
+      );
+      expect(listed.out).toMatch(new RegExp(`${userId}\\s+name\\s+open\\s+2 sides`));
+    }
+    const shown = tandem(["conflicts", "show", "--config", topologyFile, "--site", "lon", "--user", userId]);
+    expect(shown.out).toContain('"Ada at nyc" from nyc');
+    expect(shown.out).toContain('"Ada at lon" from lon');
+
+    const resolved = tandem([
+      "conflicts",
+      "resolve",
+      "--config",
+      topologyFile,
+      "--site",
+      "lon",
+      "--user",
+      userId,
+      "--field",
+      "name",
+      "--value",
+      '"Ada Lovelace"',
+    ]);
+    expect(resolved.code, resolved.err).toBe(0);
+    for (const site of ["nyc", "lon"]) {
+      const cleared = await waitFor(
+        async () => tandem(["conflicts", "list", "--config", topologyFile, "--site", site, "--json"]),
+        (r) => !r.out.includes(userId),
+        90_000,
+      );
+      expect(cleared.code).toBe(0);
+    }
+    const final = await waitFor(
+      async () => tandem(["verify", "--config", topologyFile, "--tenant", tenant, "--grace", "0"]),
+      (r) => r.code === 0,
+      60_000,
+    );
+    expect(final.out).toMatch(/users 1/);
+  });
+
+  it("status: links ok while both bridges run; a stopped bridge makes its link down and the exit code 1", async () => {
+    const healthy = await waitFor(
+      async () => tandem(["status", "--config", topologyFile, "--down-after", "20"]),
+      (r) => r.code === 0,
+      60_000,
+    );
+    expect(healthy.out).toMatch(/nyc->lon\s+ok/);
+    expect(healthy.out).toMatch(/lon->nyc\s+ok/);
+
+    const lonService = services.get("lon")!;
+    lonService.kill("SIGTERM");
+    expect(await exited(lonService)).toBe(0);
+    const down = await waitFor(
+      async () => tandem(["status", "--config", topologyFile, "--down-after", "5", "--json"]),
+      (r) => r.code === 1,
+      60_000,
+    );
+    const report = JSON.parse(down.out) as { links: Array<{ link: string; health: string }> };
+    expect(report.links.find((l) => l.link === "nyc->lon")?.health).toBe("down");
+    // lon->nyc is pulled by nyc's bridge, which still runs.
+    expect(report.links.find((l) => l.link === "lon->nyc")?.health).toBe("ok");
+    startSite("lon");
+  });
+
+  it("bad flags and bad configuration: one line and exit code 2", () => {
+    const badFlag = tandem(["status", "--max-lag", "many"]);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.err.trim().split("\n")).toHaveLength(1);
+    const badSite = tandem(["run", "--config", topologyFile, "--site", "tokyo"]);
+    expect(badSite.code).toBe(2);
+    expect(badSite.err).toMatch(/site "tokyo" is not in the topology/);
+    const badField = tandem([
+      "conflicts",
+      "resolve",
+      "--config",
+      topologyFile,
+      "--site",
+      "lon",
+      "--user",
+      userId,
+      "--field",
+      "shoe",
+      "--value",
+      "1",
+    ]);
+    expect(badField.code).toBe(2);
+  });
+});

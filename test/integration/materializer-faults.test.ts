@@ -1,0 +1,417 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import pg from "pg";
+import { stringify } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ObjectStoreConfig, Topology } from "@tandem/config";
+import {
+  CALLS_TOPIC,
+  DLQ_TOPIC,
+  EventCodec,
+  HybridLogicalClock,
+  buildHeaders,
+  type CallCompleted,
+} from "@tandem/events";
+import { ensureSiteTopics, ensureTopics } from "@tandem/kafka";
+import { DirectoryObjectStore, type ObjectStore } from "@tandem/object-store";
+import { createLogger } from "@tandem/runtime";
+import type { SiteEndpoints } from "@tandem/stack";
+import { runMaterializer, type Materializer } from "../../services/materializer/src";
+import { RecorderPublisher, type CallMetadata } from "../../services/recorder/src/publisher";
+import { kafkaFor, readTopic, storeFor } from "../support/clients";
+import { stack } from "../support/stack";
+
+const testStack = await stack();
+const lon = testStack.site("lon");
+const nyc = testStack.site("nyc");
+const logger = createLogger("materializer-faults-test");
+logger.level = "error";
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-materializer-"));
+
+const admin = new pg.Client({ connectionString: lon.postgres.connectionString });
+const created: string[] = [];
+const pools: pg.Pool[] = [];
+
+async function freshDatabase(): Promise<{ url: string; pool: pg.Pool }> {
+  const name = `tandem_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  created.push(name);
+  const url = new URL(lon.postgres.connectionString);
+  url.pathname = `/${name}`;
+  const pool = new pg.Pool({ connectionString: url.toString() });
+  pools.push(pool);
+  return { url: url.toString(), pool };
+}
+
+function topology(
+  connectionString: string,
+  stores: { lon?: ObjectStoreConfig; nyc?: ObjectStoreConfig } = {},
+): Topology {
+  const site = (s: SiteEndpoints, objectStore: ObjectStoreConfig, postgres: string) => ({
+    id: s.site,
+    kafka: { brokers: s.kafka.brokers },
+    registry: { url: s.registry.url },
+    postgres: { connectionString: postgres },
+    objectStore,
+    mergePolicy: { kind: "lww" as const },
+  });
+  return {
+    sites: [
+      site(lon, stores.lon ?? lon.objectStore, connectionString),
+      site(nyc, stores.nyc ?? nyc.objectStore, "postgres://unused@127.0.0.1:1/none"),
+    ],
+    links: [],
+  };
+}
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 40_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const lonKafka = kafkaFor(lon);
+const nycKafka = kafkaFor(nyc);
+const lonProducer = lonKafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+const nycProducer = nycKafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+const lonCodec = new EventCodec({ host: lon.registry.url });
+const nycCodec = new EventCodec({ host: nyc.registry.url });
+const clock = new HybridLogicalClock(() => Date.now());
+const publisherAtNyc = (store: ObjectStore = storeFor(nyc)) =>
+  new RecorderPublisher({ site: "nyc", producer: nycProducer, codec: nycCodec, store, clock });
+
+function callFor(tenantId: string): CallMetadata {
+  const startedAtMs = Date.parse("2026-07-01T12:00:00Z");
+  return {
+    callId: randomUUID(),
+    tenantId,
+    groupId: randomUUID(),
+    participantUserIds: [randomUUID()],
+    recorderId: "rec-9",
+    direction: "INBOUND",
+    caller: { number: "+1", name: null },
+    callee: { number: "+2", name: null },
+    startedAtMs,
+    endedAtMs: startedAtMs + 1000,
+    durationMs: 1000,
+    attributes: {},
+  };
+}
+
+const audioOf = (bytes: Buffer) => ({
+  body: Readable.from([bytes]),
+  contentType: "audio/wav",
+  codec: "pcm_s16le",
+  channels: 1,
+  sampleRateHz: 8000,
+});
+const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+/** What a bridge does: the event, encoded for lon's registry, into lon's `nyc.calls.completed`. */
+async function bridgeToLon(events: CallCompleted[]) {
+  const topic = `nyc.${CALLS_TOPIC}`;
+  const messages = await Promise.all(
+    events.map(async (event) => ({
+      key: event.callId,
+      value: await lonCodec.encode(topic, event),
+      headers: buildHeaders({
+        eventId: event.eventId,
+        origin: "nyc",
+        path: ["nyc", "lon"],
+        tenantId: event.tenantId,
+        groupId: event.groupId,
+      }),
+    })),
+  );
+  for (let start = 0; start < messages.length; start += 500) {
+    await lonProducer.send({ topic, acks: -1, messages: messages.slice(start, start + 500) });
+  }
+}
+
+/**
+ * The stack's ports are in the kernel's ephemeral range: a client retrying against the stopped port can
+ * connect to itself and hold the port in TIME-WAIT for a minute, so the restart is retried.
+ */
+async function restartLonStore(): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await testStack.start("lon", "s3");
+      return;
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+    }
+  }
+}
+
+const running: Materializer[] = [];
+async function start(connectionString: string, stores?: Parameters<typeof topology>[1], maxAttempts = 50) {
+  const materializer = await runMaterializer({
+    topology: topology(connectionString, stores),
+    siteId: "lon",
+    logger,
+    options: {
+      consumer: {
+        groupId: `test-materializer-${randomUUID()}`,
+        topicRefreshMs: 1000,
+        retryInitialMs: 200,
+        retryMaxMs: 2000,
+      },
+      audio: { pollMs: 200, initialBackoffMs: 300, maxBackoffMs: 1000, maxAttempts },
+    },
+  });
+  running.push(materializer);
+  await materializer.joined;
+  return materializer;
+}
+
+async function audioStates(pool: pg.Pool, tenantId: string) {
+  const { rows } = await pool.query<{
+    call_id: string;
+    audio_state: string;
+    attempts: number | null;
+    last_error: string | null;
+  }>(
+    `SELECT c.call_id, c.audio_state, t.attempts, t.last_error FROM calls c LEFT JOIN audio_transfers t USING (call_id)
+     WHERE c.tenant_id = $1 ORDER BY c.call_id`,
+    [tenantId],
+  );
+  return rows;
+}
+
+beforeAll(async () => {
+  await admin.connect();
+  for (const kafka of [lonKafka, nycKafka]) {
+    const kafkaAdmin = kafka.admin();
+    await kafkaAdmin.connect();
+    await ensureSiteTopics(kafkaAdmin);
+    if (kafka === lonKafka)
+      await ensureTopics(kafkaAdmin, [{ topic: `nyc.${CALLS_TOPIC}`, numPartitions: 3 }]);
+    await kafkaAdmin.disconnect();
+  }
+  await lonProducer.connect();
+  await nycProducer.connect();
+});
+
+afterAll(async () => {
+  await Promise.all(running.map((m) => m.stop()));
+  await lonProducer.disconnect();
+  await nycProducer.disconnect();
+  await Promise.all(pools.map((pool) => pool.end()));
+  for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("materializer faults at lon", () => {
+  it("keeps calls visible with audio pending while lon's store is down, then copies the audio", async () => {
+    const { url, pool } = await freshDatabase();
+    await start(url);
+    const tenantId = randomUUID();
+    const bytes = [Buffer.alloc(100_000, 1), Buffer.alloc(150_000, 2)];
+    const published = await Promise.all(
+      bytes.map((b) => publisherAtNyc().publishCallCompleted(callFor(tenantId), audioOf(b))),
+    );
+    const silent = { ...callFor(tenantId), eventId: randomUUID(), originSite: "nyc", audio: null };
+    await testStack.stop("lon", "s3");
+    try {
+      await bridgeToLon([...published, silent]);
+      const pending = await until("metadata with audio pending after failed attempts", async () => {
+        const rows = await audioStates(pool, tenantId);
+        const withAudio = rows.filter((r) => r.audio_state !== "none");
+        return (
+          rows.length === 3 &&
+          withAudio.every((r) => r.audio_state === "pending" && (r.attempts ?? 0) >= 1) &&
+          rows
+        );
+      });
+      expect(pending.filter((r) => r.audio_state === "none")).toHaveLength(1);
+      expect(pending.find((r) => r.audio_state === "pending")?.last_error).toMatch(/unreachable/);
+    } finally {
+      await restartLonStore();
+    }
+    await until("audio present after the store is back", async () => {
+      const rows = await audioStates(pool, tenantId);
+      return rows.filter((r) => r.audio_state === "present").length === 2;
+    });
+    const store = storeFor(lon);
+    for (const [index, event] of published.entries()) {
+      const { rows } = await pool.query("SELECT local_object_key FROM calls WHERE call_id = $1", [
+        event.callId,
+      ]);
+      expect((await store.head(rows[0].local_object_key))?.sha256).toBe(sha(bytes[index]!));
+    }
+  });
+
+  it("copies from nyc's S3 into lon's directory store, and from nyc's directory into lon's S3", async () => {
+    const lonDir = path.join(tmp, "lon-audio");
+    const nycDir = path.join(tmp, "nyc-audio");
+    const toDirectory = await freshDatabase();
+    await start(toDirectory.url, { lon: { kind: "directory", path: lonDir } });
+    const toS3 = await freshDatabase();
+    await start(toS3.url, { nyc: { kind: "directory", path: nycDir } });
+
+    const tenantId = randomUUID();
+    const fromS3Bytes = Buffer.alloc(300_000, 3);
+    const fromDirBytes = Buffer.alloc(250_000, 4);
+    const fromS3 = await publisherAtNyc().publishCallCompleted(callFor(tenantId), audioOf(fromS3Bytes));
+    const fromDir = await publisherAtNyc(new DirectoryObjectStore(nycDir)).publishCallCompleted(
+      callFor(tenantId),
+      audioOf(fromDirBytes),
+    );
+    await bridgeToLon([fromS3, fromDir]);
+
+    // Each materializer has one source that holds a given call's audio; the other call fails over.
+    await until("the S3 call's audio in lon's directory", async () =>
+      (await audioStates(toDirectory.pool, tenantId)).some(
+        (r) => r.call_id === fromS3.callId && r.audio_state === "present",
+      ),
+    );
+    await until("the directory call's audio in lon's S3", async () =>
+      (await audioStates(toS3.pool, tenantId)).some(
+        (r) => r.call_id === fromDir.callId && r.audio_state === "present",
+      ),
+    );
+    expect((await new DirectoryObjectStore(lonDir).head(fromS3.audio!.objectKey))?.sha256).toBe(
+      sha(fromS3Bytes),
+    );
+    expect((await storeFor(lon).head(fromDir.audio!.objectKey))?.sha256).toBe(sha(fromDirBytes));
+  });
+
+  it("never marks a mismatching or missing copy present: after the retry budget the audio fails to the DLQ", async () => {
+    const { url, pool } = await freshDatabase();
+    await start(url, {}, 2);
+    const tenantId = randomUUID();
+    const real = await publisherAtNyc().publishCallCompleted(
+      callFor(tenantId),
+      audioOf(Buffer.alloc(5000, 5)),
+    );
+    const mismatching: CallCompleted = {
+      ...real,
+      eventId: randomUUID(),
+      callId: randomUUID(),
+      audio: { ...real.audio!, sha256: "f".repeat(64) },
+    };
+    const missing: CallCompleted = {
+      ...real,
+      eventId: randomUUID(),
+      callId: randomUUID(),
+      audio: { ...real.audio!, objectKey: `tenants/${tenantId}/2026/07/01/${randomUUID()}.wav` },
+    };
+    await bridgeToLon([mismatching, missing]);
+    const rows = await until("both audio transfers failed", async () => {
+      const found = await audioStates(pool, tenantId);
+      return found.length === 2 && found.every((r) => r.audio_state === "failed") && found;
+    });
+    const byId = new Map(rows.map((r) => [r.call_id, r]));
+    expect(byId.get(mismatching.callId)).toMatchObject({ attempts: 2 });
+    expect(byId.get(mismatching.callId)?.last_error).toMatch(/checksum-mismatch/);
+    expect(byId.get(missing.callId)?.last_error).toMatch(/absent/);
+    const localKey = (id: string) => `tenants/${tenantId}/2026/07/01/${id}.wav`;
+    expect(await storeFor(lon).head(localKey(mismatching.callId))).toBeUndefined();
+    const dead = await readTopic(lon, DLQ_TOPIC, { idleMs: 3000 });
+    const ids = dead.map((m) => m.headers?.["tandem-dlq-call-id"]?.toString());
+    expect(ids).toContain(mismatching.callId);
+    expect(ids).toContain(missing.callId);
+  });
+
+  it("loses and doubles nothing when the process is killed mid-batch and restarted", async () => {
+    const { url, pool } = await freshDatabase();
+    const file = path.join(tmp, "topology.yaml");
+    fs.writeFileSync(file, stringify(topology(url)));
+    const groupId = `test-materializer-${randomUUID()}`;
+    const spawnMaterializer = (): ChildProcess =>
+      spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "services/cli/src/main.ts",
+          "run",
+          "--config",
+          file,
+          "--site",
+          "lon",
+          "--role",
+          "materializer",
+        ],
+        {
+          cwd: process.cwd(),
+          env: { ...process.env, TANDEM_MATERIALIZER_GROUP: groupId, TANDEM_LOG_LEVEL: "warn" },
+          stdio: ["ignore", "ignore", fs.openSync(path.join(tmp, "child.log"), "a")],
+        },
+      );
+    const tenantId = randomUUID();
+    const withAudio = await Promise.all(
+      [0, 1, 2].map((i) =>
+        publisherAtNyc().publishCallCompleted(callFor(tenantId), audioOf(Buffer.alloc(20_000, i))),
+      ),
+    );
+    const silent = Array.from({ length: 3000 }, () => ({
+      ...callFor(tenantId),
+      eventId: randomUUID(),
+      originSite: "nyc",
+      audio: null,
+    }));
+    await bridgeToLon([...withAudio, ...silent]);
+    const total = withAudio.length + silent.length;
+    const count = async () => {
+      const { rows } = await pool.query<{ count: string }>(
+        "SELECT count(*) FROM calls WHERE tenant_id = $1",
+        [tenantId],
+      );
+      return Number(rows[0]?.count ?? 0);
+    };
+    // The schema may not exist yet: the child migrates it.
+    const safeCount = () => count().catch(() => 0);
+
+    const first = spawnMaterializer();
+    const exited = new Promise((resolve) => first.once("exit", resolve));
+    try {
+      await until("the first rows", async () => (await safeCount()) > 0, 60_000);
+    } finally {
+      first.kill("SIGKILL");
+      await exited;
+    }
+    const atKill = await count();
+    const second = spawnMaterializer();
+    try {
+      await until("every call", async () => (await count()) === total, 100_000).catch((error: unknown) => {
+        process.stderr.write(fs.readFileSync(path.join(tmp, "child.log"), "utf8").slice(-4000));
+        throw error;
+      });
+      await until("audio present", async () => {
+        const rows = await audioStates(pool, tenantId);
+        return rows.filter((r) => r.audio_state === "present").length === withAudio.length;
+      });
+    } finally {
+      const stopped = new Promise<number | null>((resolve) => second.once("exit", (code) => resolve(code)));
+      second.kill("SIGTERM");
+      expect(await stopped).toBe(0);
+    }
+    const { rows } = await pool.query<{ call_id: string }>("SELECT call_id FROM calls WHERE tenant_id = $1", [
+      tenantId,
+    ]);
+    expect(new Set(rows.map((r) => r.call_id))).toEqual(
+      new Set([...withAudio, ...silent].map((c) => c.callId)),
+    );
+    const transfers = await pool.query(
+      "SELECT count(*)::int AS n FROM audio_transfers t JOIN calls c USING (call_id) WHERE c.tenant_id = $1",
+      [tenantId],
+    );
+    expect(transfers.rows[0].n).toBe(withAudio.length);
+    logger.warn({ atKill, total }, "rows at the kill");
+  });
+});

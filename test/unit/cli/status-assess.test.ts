@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { assessLink, DEFAULT_THRESHOLDS } from "../../../services/cli/src/status/assess";
+import { LINK_PATTERN } from "../../../services/cli/src/commands/replicate";
+
+const fresh = { scheduleOpen: true, lagRecords: 0, heartbeatAgeSeconds: 2 };
+
+describe("link health for monitoring", () => {
+  it("is ok when caught up with a fresh heartbeat", () => {
+    expect(assessLink(fresh, DEFAULT_THRESHOLDS).health).toBe("ok");
+  });
+
+  it("is paused, not alarming, outside its schedule whatever its lag", () => {
+    expect(assessLink({ ...fresh, scheduleOpen: false, lagRecords: 1e6 }, DEFAULT_THRESHOLDS).health).toBe(
+      "paused",
+    );
+  });
+
+  it("is down when the source cannot be asked, or no heartbeat came through lately", () => {
+    expect(assessLink({ ...fresh, lagRecords: undefined }, DEFAULT_THRESHOLDS)).toEqual({
+      health: "down",
+      why: "source cluster unreachable",
+    });
+    expect(assessLink({ ...fresh, heartbeatAgeSeconds: undefined }, DEFAULT_THRESHOLDS).health).toBe("down");
+    expect(assessLink({ ...fresh, heartbeatAgeSeconds: 61 }, DEFAULT_THRESHOLDS).why).toBe(
+      "last heartbeat 61s ago",
+    );
+  });
+
+  it("is behind past the record or seconds threshold", () => {
+    const thresholds = { ...DEFAULT_THRESHOLDS, maxLagRecords: 100, maxLagSeconds: 10 };
+    expect(assessLink({ ...fresh, lagRecords: 101 }, thresholds)).toEqual({
+      health: "behind",
+      why: "101 records behind",
+    });
+    expect(assessLink({ ...fresh, heartbeatAgeSeconds: 30 }, thresholds).health).toBe("behind");
+  });
+});
+
+describe("link names on the command line", () => {
+  it("accepts from->to and from-to, and nothing else", () => {
+    expect(LINK_PATTERN.exec("nyc->lon")?.slice(1)).toEqual(["nyc", "lon"]);
+    expect(LINK_PATTERN.exec("nyc-lon")?.slice(1)).toEqual(["nyc", "lon"]);
+    expect(LINK_PATTERN.exec("nyc")).toBeNull();
+    expect(LINK_PATTERN.exec("NYC->lon")).toBeNull();
+  });
+});

@@ -1,0 +1,160 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { Topology } from "@tandem/config";
+import {
+  compareCalls,
+  compareUsers,
+  type CallRow,
+  type UserRow,
+} from "../../../services/cli/src/verify/compare";
+import { Expectations } from "../../../services/cli/src/verify/expected";
+import { BUCKETS, differingBuckets } from "../../../services/cli/src/verify/site-data";
+import { link, twoWay } from "../../support/topology";
+
+const site = (id: string) => ({ id }) as Topology["sites"][number];
+const now = new Date("2026-11-25T12:00:00Z");
+const options = { now, inFlightGraceMs: 30_000 };
+
+function call(overrides: Partial<CallRow> = {}): CallRow {
+  return {
+    callId: randomUUID(),
+    tenantId: randomUUID(),
+    groupId: randomUUID(),
+    originSite: "nyc",
+    audioSha256: "a".repeat(64),
+    audioState: "present",
+    firstSeenAt: new Date(now.getTime() - 600_000),
+    ...overrides,
+  };
+}
+
+const sitesOf = (entries: Record<string, CallRow[]>) =>
+  new Map(Object.entries(entries).map(([id, rows]) => [id, new Map(rows.map((r) => [r.callId, r]))]));
+
+describe("verify: comparing calls", () => {
+  const twoSites: Topology = { sites: [site("nyc"), site("lon")], links: twoWay("nyc", "lon") };
+
+  it("finds nothing when every site holds every call with the same audio", () => {
+    const c = call();
+    expect(compareCalls(sitesOf({ nyc: [c], lon: [c] }), new Expectations(twoSites), options)).toEqual([]);
+  });
+
+  it("reports a call absent at a site as missing, or in flight when it is recent", () => {
+    const old = call();
+    const recent = call({ firstSeenAt: new Date(now.getTime() - 5_000) });
+    const differences = compareCalls(
+      sitesOf({ nyc: [old, recent], lon: [] }),
+      new Expectations(twoSites),
+      options,
+    );
+    expect(differences.map((d) => [d.id, d.site, d.cause])).toEqual(
+      [
+        [old.callId, "lon", "missing"],
+        [recent.callId, "lon", "in-flight"],
+      ].sort((a, b) => a[0]!.localeCompare(b[0]!)),
+    );
+  });
+
+  it("does not expect a call a link filters out, and reports one that got through anyway", () => {
+    const denied = randomUUID();
+    const topology: Topology = {
+      sites: [site("nyc"), site("lon")],
+      links: [link("nyc", "lon", { filters: { tenants: { deny: [denied] }, groups: { deny: [] } } })],
+    };
+    const filtered = call({ tenantId: denied });
+    expect(compareCalls(sitesOf({ nyc: [filtered], lon: [] }), new Expectations(topology), options)).toEqual(
+      [],
+    );
+    expect(
+      compareCalls(sitesOf({ nyc: [filtered], lon: [filtered] }), new Expectations(topology), options).map(
+        (d) => d.cause,
+      ),
+    ).toEqual(["unexpected"]);
+  });
+
+  it("reports audio that is pending, failed or different", () => {
+    const pending = call();
+    const failed = call();
+    const other = call();
+    const differences = compareCalls(
+      sitesOf({
+        nyc: [pending, failed, other],
+        lon: [
+          { ...pending, audioState: "pending" },
+          { ...failed, audioState: "failed" },
+          { ...other, audioSha256: "b".repeat(64) },
+        ],
+      }),
+      new Expectations(twoSites),
+      options,
+    );
+    expect(new Map(differences.map((d) => [d.id, d.cause]))).toEqual(
+      new Map([
+        [pending.callId, "audio-pending"],
+        [failed.callId, "audio-failed"],
+        [other.callId, "audio-mismatch"],
+      ]),
+    );
+  });
+
+  it("follows a chain: the far end expects the origin's calls", () => {
+    const chain: Topology = {
+      sites: [site("nyc"), site("lon"), site("sfo")],
+      links: [...twoWay("nyc", "lon"), ...twoWay("lon", "sfo")],
+    };
+    const c = call();
+    const differences = compareCalls(
+      sitesOf({ nyc: [c], lon: [c], sfo: [] }),
+      new Expectations(chain),
+      options,
+    );
+    expect(differences.map((d) => [d.site, d.cause])).toEqual([["sfo", "missing"]]);
+  });
+});
+
+describe("verify: comparing users", () => {
+  const twoSites: Topology = { sites: [site("nyc"), site("lon")], links: twoWay("nyc", "lon") };
+  const user = (overrides: Partial<UserRow> = {}): UserRow => ({
+    userId: randomUUID(),
+    tenantId: randomUUID(),
+    groupId: randomUUID(),
+    fingerprint: "f1",
+    openConflicts: 0,
+    origins: ["nyc"],
+    ...overrides,
+  });
+  const usersOf = (entries: Record<string, UserRow[]>) =>
+    new Map(Object.entries(entries).map(([id, rows]) => [id, new Map(rows.map((r) => [r.userId, r]))]));
+
+  it("names a user whose fields differ as conflicting when a conflict is open, else diverged", () => {
+    const u = user();
+    expect(
+      compareUsers(
+        usersOf({ nyc: [u], lon: [{ ...u, fingerprint: "f2", openConflicts: 1 }] }),
+        new Expectations(twoSites),
+      ).map((d) => [d.site, d.cause]),
+    ).toEqual([
+      ["nyc", "diverged"],
+      ["lon", "conflicting"],
+    ]);
+    expect(compareUsers(usersOf({ nyc: [u], lon: [u] }), new Expectations(twoSites))).toEqual([]);
+  });
+
+  it("reports a user absent at a site that should have it", () => {
+    const u = user();
+    expect(
+      compareUsers(usersOf({ nyc: [u], lon: [] }), new Expectations(twoSites)).map((d) => [d.site, d.cause]),
+    ).toEqual([["lon", "missing"]]);
+  });
+});
+
+describe("verify: bucket digests", () => {
+  it("reads only the buckets whose digests differ between sites", () => {
+    const same = new Map(BUCKETS.map((b) => [b, `d-${b}`]));
+    const other = new Map(same);
+    other.set("7", "changed");
+    other.delete("c");
+    expect(differingBuckets([same, new Map(same)])).toEqual([]);
+    expect(differingBuckets([same, other])).toEqual(["7", "c"]);
+  });
+});
