@@ -42,4 +42,20 @@ it("tandem demo records at both sites, replicates both ways, converges and says 
   const calls = /nyc\s+calls (\d+).*\n\s+lon\s+calls (\d+)/.exec(output);
   expect(Number(calls?.[1])).toBeGreaterThan(5);
   expect(calls?.[1]).toBe(calls?.[2]);
+
+  // No credential of the stack appears in what the demo printed or in its services' logs.
+  const credentials = JSON.parse(fs.readFileSync(path.join(dataDir, "credentials.json"), "utf8")) as {
+    postgres: { password: string };
+    s3: { accessKeyId: string; secretAccessKey: string };
+  };
+  const serviceLog = fs.readFileSync(path.join(dataDir, "demo.log"), "utf8");
+  expect(serviceLog.length).toBeGreaterThan(0);
+  for (const secret of [
+    credentials.postgres.password,
+    credentials.s3.secretAccessKey,
+    credentials.s3.accessKeyId,
+  ]) {
+    expect(output).not.toContain(secret);
+    expect(serviceLog).not.toContain(secret);
+  }
 }, 600_000);

@@ -392,10 +392,15 @@ describe("materializer faults at lon", () => {
         process.stderr.write(fs.readFileSync(path.join(tmp, "child.log"), "utf8").slice(-4000));
         throw error;
       });
-      await until("audio present", async () => {
-        const rows = await audioStates(pool, tenantId);
-        return rows.filter((r) => r.audio_state === "present").length === withAudio.length;
-      });
+      // A fresh group replays the stack's whole history first, other tests' audio transfers included.
+      await until(
+        "audio present",
+        async () => {
+          const rows = await audioStates(pool, tenantId);
+          return rows.filter((r) => r.audio_state === "present").length === withAudio.length;
+        },
+        180_000,
+      );
     } finally {
       const stopped = new Promise<number | null>((resolve) => second.once("exit", (code) => resolve(code)));
       second.kill("SIGTERM");

@@ -1,6 +1,6 @@
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer, TopicMessages } from "kafkajs";
+import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from "kafkajs";
 import type { LinkConfig, SiteConfig } from "@tandem/config";
 import { DLQ_TOPIC, HEADER_PATH, HEARTBEATS_TOPIC, parseHeaders } from "@tandem/events";
 import {
@@ -17,6 +17,7 @@ import {
   type BackoffPolicy,
   type Logger,
 } from "@tandem/runtime";
+import { chunkBySize } from "../core/batching";
 import type { RelayPlan } from "../core/relay-plan";
 import { route, sourceTopics } from "../core/routing";
 import { scheduleState, type ManualRequest } from "../core/schedule";
@@ -381,12 +382,12 @@ export class LinkWorker {
       if (deadLetters.length > 0) {
         await this.sourceProducer!.send({ topic: DLQ_TOPIC, acks: -1, messages: deadLetters });
       }
-      const topicMessages = groupByTopic(forwards);
+      const requests = chunkBySize(forwards);
       const next = (BigInt(batch.lastOffset()) + 1n).toString();
       if (eos) {
         const transaction = await this.targetProducer!.transaction();
         try {
-          if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages });
+          for (const topicMessages of requests) await transaction.sendBatch({ topicMessages });
           await transaction.sendOffsets({
             consumerGroupId: this.eosGroupId,
             topics: [{ topic, partitions: [{ partition, offset: next }] }],
@@ -398,8 +399,9 @@ export class LinkWorker {
           throw error;
         }
         this.committedAtTarget.set(partitionKey(topic, partition), BigInt(next));
-      } else if (topicMessages.length > 0) {
-        await this.targetProducer!.sendBatch({ topicMessages, acks: -1 });
+      } else {
+        for (const topicMessages of requests)
+          await this.targetProducer!.sendBatch({ topicMessages, acks: -1 });
       }
       return { forwarded: forwards.length, deadLettered: deadLetters.length, bytes, next };
     });
@@ -540,14 +542,4 @@ export class LinkWorker {
       }
     }
   }
-}
-
-function groupByTopic(messages: Array<Message & { topic: string }>): TopicMessages[] {
-  const byTopic = new Map<string, Message[]>();
-  for (const { topic, ...message } of messages) {
-    const list = byTopic.get(topic) ?? [];
-    list.push(message);
-    byTopic.set(topic, list);
-  }
-  return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
 }
