@@ -1,9 +1,18 @@
+import fs from "node:fs";
 import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
 import { S3ObjectStore } from "@tandem/object-store";
 import type { SiteEndpoints } from "@tandem/stack";
 
+/** A kafkajs client for a site, over TLS with SASL/SCRAM when the site's stack runs secure. */
 export function kafkaFor(site: SiteEndpoints, clientId = "tandem-test"): Kafka {
-  return new Kafka({ clientId, brokers: site.kafka.brokers, logLevel: logLevel.NOTHING });
+  const { brokers, ssl, sasl } = site.kafka;
+  return new Kafka({
+    clientId,
+    brokers,
+    ssl: ssl === undefined ? undefined : { ca: fs.readFileSync(ssl.ca, "utf8") },
+    sasl,
+    logLevel: logLevel.NOTHING,
+  });
 }
 
 export function storeFor(site: SiteEndpoints, prefix?: string): S3ObjectStore {

@@ -26,4 +26,8 @@ export const defaults = {
     settleTimeoutSeconds: 180,
     seed: 1,
   },
+  /** `tandem inspect --last`, and its ceiling. */
+  inspect: { last: 10, maxLast: 10_000 },
+  /** `tandem replay`: the streams read without --topic, and audio copies in flight with --store-dir. */
+  replay: { topics: "calls,users", audioConcurrency: 4 },
 };

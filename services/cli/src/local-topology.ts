@@ -2,6 +2,7 @@ import fs from "node:fs";
 import YAML from "yaml";
 import {
   parseTopology,
+  type KafkaConfig,
   type LinkConfig,
   type MergePolicy,
   type SiteConfig,
@@ -9,11 +10,21 @@ import {
 } from "@tandem/config";
 import type { SiteEndpoints, StackEndpoints } from "@tandem/stack";
 
+/** How to reach a site's Kafka: TLS trusting the stack's CA and SCRAM credentials when it runs secure. */
+export function kafkaConfigOf(site: SiteEndpoints): KafkaConfig {
+  const { brokers, ssl, sasl } = site.kafka;
+  return {
+    brokers,
+    ...(ssl === undefined ? {} : { ssl: { ca: ssl.ca } }),
+    ...(sasl === undefined ? {} : { sasl: { ...sasl } }),
+  };
+}
+
 export function siteConfigOf(site: SiteEndpoints, mergePolicy: MergePolicy = { kind: "lww" }): SiteConfig {
   const { accessKeyId, secretAccessKey, endpoint, region, bucket } = site.objectStore;
   return {
     id: site.site,
-    kafka: { brokers: site.kafka.brokers },
+    kafka: kafkaConfigOf(site),
     registry: { url: site.registry.url },
     postgres: { connectionString: site.postgres.connectionString },
     objectStore: { kind: "s3", endpoint, region, bucket, accessKeyId, secretAccessKey, forcePathStyle: true },

@@ -3,6 +3,8 @@ import { TopologyError } from "@tandem/config";
 import { UsageError } from "./errors";
 import { conflictsCommand } from "./commands/conflicts";
 import { demoCommand } from "./commands/demo";
+import { inspectCommand } from "./commands/inspect";
+import { replayCommand } from "./commands/replay";
 import { replicateCommand } from "./commands/replicate";
 import { runCommand } from "./commands/run";
 import { verifyCommand } from "./commands/verify";
@@ -16,6 +18,8 @@ const program = new Command("tandem")
   .addCommand(runCommand())
   .addCommand(statusCommand())
   .addCommand(replicateCommand())
+  .addCommand(inspectCommand())
+  .addCommand(replayCommand())
   .addCommand(verifyCommand())
   .addCommand(conflictsCommand());
 

@@ -10,6 +10,7 @@ describe("stack layout", () => {
       registry: 29002,
       postgres: 29003,
       s3: 29004,
+      kafkaInternal: 29005,
     });
     expect(sitePorts(29000, 2).kafka).toBe(29020);
   });

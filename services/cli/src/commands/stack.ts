@@ -22,12 +22,19 @@ interface StackFlags {
   dataDir: string;
   sites?: string[];
   basePort?: number;
+  secure?: boolean;
 }
 
 const progress = (message: string) => process.stderr.write(`${message}\n`);
 
 function openStack(flags: StackFlags): LocalStack {
-  return new LocalStack({ dataDir: flags.dataDir, sites: flags.sites, basePort: flags.basePort, progress });
+  return new LocalStack({
+    dataDir: flags.dataDir,
+    sites: flags.sites,
+    basePort: flags.basePort,
+    secure: flags.secure,
+    progress,
+  });
 }
 
 /** Shell exports for each site; secrets only when asked for, so that a pasted log does not leak them. */
@@ -40,12 +47,20 @@ export function envLines(endpoints: StackEndpoints, showSecrets: boolean, dataDi
       : site.postgres.connectionString.replace(/:[^:@/]+@/, ":***@");
     lines.push(
       `export ${prefix}_KAFKA_BROKERS=${site.kafka.brokers.join(",")}`,
+      ...(site.kafka.ssl ? [`export ${prefix}_KAFKA_CA=${site.kafka.ssl.ca}`] : []),
+      ...(site.kafka.sasl
+        ? [
+            `export ${prefix}_KAFKA_SASL_MECHANISM=${site.kafka.sasl.mechanism}`,
+            `export ${prefix}_KAFKA_SASL_USERNAME=${site.kafka.sasl.username}`,
+          ]
+        : []),
       `export ${prefix}_REGISTRY_URL=${site.registry.url}`,
       `export ${prefix}_POSTGRES_URL='${pgUrl}'`,
       `export ${prefix}_S3_ENDPOINT=${site.objectStore.endpoint}`,
       `export ${prefix}_S3_BUCKET=${site.objectStore.bucket}`,
     );
     if (showSecrets) {
+      if (site.kafka.sasl) lines.push(`export ${prefix}_KAFKA_SASL_PASSWORD='${site.kafka.sasl.password}'`);
       lines.push(
         `export ${prefix}_S3_ACCESS_KEY_ID=${site.objectStore.accessKeyId}`,
         `export ${prefix}_S3_SECRET_ACCESS_KEY=${site.objectStore.secretAccessKey}`,
@@ -65,6 +80,7 @@ export function stackCommand(): Command {
       `
 Examples:
   tandem stack up --sites nyc,lon      start two sites and wait until every server answers
+  tandem stack up --secure             Kafka over TLS (a CA made for the data dir) with SASL/SCRAM
   tandem stack status                  one line per server: pid, port, answering
   tandem stack env --json              endpoints for other tools
   tandem stack down                    stop exactly the processes the stack started`,
@@ -75,12 +91,18 @@ Examples:
     .description("start every server that is not running and wait until all answer (idempotent)")
     .option("--sites <ids>", `comma-separated site ids (default ${defaults.sites.join(",")})`, parseList)
     .option("--base-port <port>", `first port; each site takes ten (default ${defaults.basePort})`, parsePort)
-    .action(async (flags: { sites?: string[]; basePort?: number }) => {
+    .option(
+      "--secure",
+      "Kafka clients must use TLS (CA generated in the data dir) and SASL/SCRAM; kept for later runs",
+    )
+    .option("--no-secure", "plain Kafka listeners (the default for a new stack)")
+    .action(async (flags: { sites?: string[]; basePort?: number; secure?: boolean }) => {
       const started = Date.now();
-      const local = openStack({ dataDir: stack.opts().dataDir, ...flags, basePort: flags.basePort });
+      const local = openStack({ dataDir: stack.opts().dataDir, ...flags });
       const endpoints = await local.up();
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      console.log(`stack up: ${endpoints.sites.map((s) => s.site).join(", ")} ready in ${seconds}s`);
+      const mode = local.layout.secure ? " (Kafka over TLS with SASL/SCRAM)" : "";
+      console.log(`stack up: ${endpoints.sites.map((s) => s.site).join(", ")} ready in ${seconds}s${mode}`);
     });
 
   stack
@@ -122,7 +144,7 @@ Examples:
         const shown = flags.showSecrets
           ? endpoints
           : JSON.parse(JSON.stringify(endpoints), (key: string, value: unknown) =>
-              key === "secretAccessKey" || key === "accessKeyId"
+              key === "secretAccessKey" || key === "accessKeyId" || key === "password"
                 ? "***"
                 : key === "connectionString"
                   ? String(value).replace(/:[^:@/]+@/, ":***@")
