@@ -35,7 +35,6 @@ const { values: args } = parseArgs({
     "live-records": { type: "string", default: "10000" },
     "live-rate": { type: "string", default: "1000" },
     profile: { type: "boolean", default: false },
-    "broker-default-batch-limit": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
   },
 });
@@ -48,14 +47,6 @@ const SOURCE = "src";
 const TARGET = "dst";
 const PARTITIONS = 3;
 const TARGET_TOPIC = remoteTopic(SOURCE, CALLS_TOPIC);
-/**
- * `max.message.bytes` of the target topic. The bridge forwards each fetched batch (up to 1 MiB per
- * partition, kafkajs's default) as one record batch, which its added path header makes slightly larger:
- * past the broker's default limit (1 MiB) the target refuses it and the link retries it forever (see
- * bench/README.md). Raised for both mirrors so that the benchmark measures throughput;
- * `--broker-default-batch-limit` keeps the broker's default and shows the stall.
- */
-const TARGET_MAX_MESSAGE_BYTES = args["broker-default-batch-limit"] ? undefined : 8 * 2 ** 20;
 
 interface Result {
   mirror: string;
@@ -111,7 +102,7 @@ async function runMirror(env: Env, label: string, start: () => MirrorProcess): P
   await emptyCluster(env.targetAdmin);
   await createTopic(env.sourceAdmin, CALLS_TOPIC, PARTITIONS);
   // Created ahead so that the target can be watched from the first record; both mirrors accept it.
-  await createTopic(env.targetAdmin, TARGET_TOPIC, PARTITIONS, TARGET_MAX_MESSAGE_BYTES);
+  await createTopic(env.targetAdmin, TARGET_TOPIC, PARTITIONS);
 
   const began = Date.now();
   await produceBacklog({
@@ -230,7 +221,7 @@ async function main(): Promise<void> {
   const stack = new LocalStack({
     dataDir: DATA_DIR,
     sites: [SOURCE, TARGET],
-    basePort: 49100,
+    basePort: 27100,
     progress: (message) => process.stderr.write(`[stack] ${message}\n`),
   });
   const endpoints = await stack.up();
@@ -306,7 +297,6 @@ async function main(): Promise<void> {
       "schema id translation: on for Tandem (src and dst have their own registries: the id is rewritten); " +
         "MirrorMaker 2 copies the bytes, source id and all.\n",
     );
-    console.log(`target topic max.message.bytes: ${TARGET_MAX_MESSAGE_BYTES ?? "broker default (1 MiB)"}\n`);
     console.log(table(results, schemaId));
 
     if (args.profile) {

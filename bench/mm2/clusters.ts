@@ -21,20 +21,12 @@ export async function emptyCluster(admin: Admin): Promise<void> {
 }
 
 /**
- * Creates a topic, retrying while the broker still finishes deleting a topic of the same name;
- * `maxMessageBytes` sets the topic's `max.message.bytes` (the largest record batch it accepts).
+ * Creates a topic, retrying while the broker still finishes deleting a topic of the same name.
  */
-export async function createTopic(
-  admin: Admin,
-  topic: string,
-  numPartitions: number,
-  maxMessageBytes?: number,
-): Promise<void> {
-  const configEntries =
-    maxMessageBytes === undefined ? [] : [{ name: "max.message.bytes", value: String(maxMessageBytes) }];
+export async function createTopic(admin: Admin, topic: string, numPartitions: number): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions, configEntries }], waitForLeaders: true });
+      await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
       if ((await admin.listTopics()).includes(topic)) return;
       if (attempt >= 50) throw new Error(`topic ${topic} not created`);
     } catch (error) {

@@ -1,7 +1,13 @@
 /** What a client needs to reach one site's servers, whoever started them (local stack or containers). */
 export interface SiteEndpoints {
   site: string;
-  kafka: { brokers: string[] };
+  kafka: {
+    brokers: string[];
+    /** Secure mode: TLS, trusting the CA certificate in this PEM file. */
+    ssl?: { ca: string };
+    /** Secure mode: SASL/SCRAM credentials. */
+    sasl?: { mechanism: "scram-sha-512"; username: string; password: string };
+  };
   registry: { url: string };
   postgres: { connectionString: string; database: string };
   objectStore: {

@@ -1,12 +1,27 @@
-export { LocalStack, DEFAULT_BASE_PORT, DEFAULT_SITES, type StackOptions, type ServerStatus } from "./stack";
+export {
+  LocalStack,
+  DEFAULT_BASE_PORT,
+  DEFAULT_SITES,
+  layoutChange,
+  type StackOptions,
+  type ServerStatus,
+} from "./stack";
 export type { SiteEndpoints, StackEndpoints } from "./endpoints";
 export {
   sitePorts,
   bucketName,
+  caCertificateFile,
   validateSites,
   SERVER_KINDS,
   type ServerKind,
   type SitePorts,
+  type StackLayout,
 } from "./layout";
+export {
+  serverProperties,
+  scramFormatArgs,
+  SCRAM_MECHANISMS,
+  type BrokerSettings,
+} from "./servers/kafka-properties";
 export { credentialsFile } from "./credentials";
 export * as versions from "./versions";

@@ -11,6 +11,8 @@ export interface SitePorts {
   registry: number;
   postgres: number;
   s3: number;
+  /** Secure mode only: the brokers' PLAINTEXT listener for inter-broker traffic, on loopback. */
+  kafkaInternal: number;
 }
 
 /** Each site takes a block of ten ports from the base port, in the order the sites were given. */
@@ -24,6 +26,7 @@ export function sitePorts(basePort: number, siteIndex: number): SitePorts {
     registry: first + 2,
     postgres: first + 3,
     s3: first + 4,
+    kafkaInternal: first + 5,
   };
 }
 
@@ -31,6 +34,8 @@ export interface StackLayout {
   dataDir: string;
   basePort: number;
   sites: string[];
+  /** Kafka clients must use TLS and SASL/SCRAM; absent in stacks written before secure mode existed. */
+  secure?: boolean;
 }
 
 export function cacheDir(dataDir: string): string {
@@ -43,6 +48,15 @@ export function siteDir(dataDir: string, site: string): string {
 
 export function serverDir(dataDir: string, site: string, kind: ServerKind): string {
   return path.join(siteDir(dataDir, site), kind);
+}
+
+/** The stack's certificate authority, shared by every site so that one CA file lets a client reach all. */
+export function tlsDir(dataDir: string): string {
+  return path.join(dataDir, "tls");
+}
+
+export function caCertificateFile(dataDir: string): string {
+  return path.join(tlsDir(dataDir), "ca.pem");
 }
 
 export function bucketName(site: string): string {

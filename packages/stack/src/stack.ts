@@ -8,10 +8,12 @@ import {
   PORTS_PER_SITE,
   SERVER_KINDS,
   bucketName,
+  caCertificateFile,
   cacheDir,
   sitePorts,
   validateSites,
   type ServerKind,
+  type SitePorts,
   type StackLayout,
 } from "./layout";
 import { isPortOpen, killProcess, runningPid, stopProcess } from "./processes";
@@ -20,6 +22,7 @@ import { kafkaServer } from "./servers/kafka";
 import { postgresConnectionString, postgresServer } from "./servers/postgres";
 import { registryServer, registryUrl } from "./servers/registry";
 import { s3proxyServer } from "./servers/s3proxy";
+import { ensureCertificateAuthority, keytoolFor } from "./tls";
 
 export const DEFAULT_BASE_PORT = 29000;
 export const DEFAULT_SITES = ["nyc", "lon"];
@@ -30,6 +33,11 @@ export interface StackOptions {
   /** Sites and base port for `up`; when omitted, those of the stack already in the data directory. */
   sites?: string[];
   basePort?: number;
+  /**
+   * Kafka over TLS with SASL/SCRAM (a CA made for this data directory); when omitted, the mode of the stack
+   * already in the data directory, else plain.
+   */
+  secure?: boolean;
   progress?: (message: string) => void;
 }
 
@@ -56,6 +64,22 @@ function ephemeralPortRange(): [number, number] | undefined {
 
 const layoutFile = (dataDir: string) => path.join(dataDir, "stack.json");
 
+const modeName = (secure: boolean | undefined) => (secure ? "secure" : "plain");
+
+/** How a wanted layout differs from the one a data directory holds, in words; undefined when it does not. */
+export function layoutChange(existing: StackLayout, wanted: StackLayout): string | undefined {
+  const changes: string[] = [];
+  if (existing.sites.join(",") !== wanted.sites.join(",")) {
+    changes.push(`sites ${existing.sites.join(",")} -> ${wanted.sites.join(",")}`);
+  }
+  if (existing.basePort !== wanted.basePort)
+    changes.push(`base port ${existing.basePort} -> ${wanted.basePort}`);
+  if ((existing.secure ?? false) !== (wanted.secure ?? false)) {
+    changes.push(`${modeName(existing.secure)} mode -> ${modeName(wanted.secure)} mode`);
+  }
+  return changes.length === 0 ? undefined : changes.join(", ");
+}
+
 function readLayout(dataDir: string): StackLayout | undefined {
   try {
     return JSON.parse(fs.readFileSync(layoutFile(dataDir), "utf8")) as StackLayout;
@@ -77,16 +101,32 @@ function serverFor(kind: ServerKind, ctx: SiteContext): LocalServer {
   }
 }
 
+function kafkaEndpoint(
+  ports: SitePorts,
+  layout: StackLayout,
+  credentials: StackCredentials,
+): SiteEndpoints["kafka"] {
+  const brokers = [`127.0.0.1:${ports.kafka}`];
+  if (!layout.secure) return { brokers };
+  if (credentials.kafka === undefined) throw new Error("a secure stack needs Kafka credentials");
+  const { username, password } = credentials.kafka;
+  return {
+    brokers,
+    ssl: { ca: caCertificateFile(layout.dataDir) },
+    sasl: { mechanism: "scram-sha-512", username, password },
+  };
+}
+
 function siteEndpoints(
   site: string,
   index: number,
-  basePort: number,
+  layout: StackLayout,
   credentials: StackCredentials,
 ): SiteEndpoints {
-  const ports = sitePorts(basePort, index);
+  const ports = sitePorts(layout.basePort, index);
   return {
     site,
-    kafka: { brokers: [`127.0.0.1:${ports.kafka}`] },
+    kafka: kafkaEndpoint(ports, layout, credentials),
     registry: { url: registryUrl(ports.registry) },
     postgres: {
       connectionString: postgresConnectionString({ ports, credentials }, "tandem"),
@@ -117,14 +157,15 @@ export class LocalStack {
       dataDir,
       sites: validateSites(options.sites ?? existing?.sites ?? DEFAULT_SITES),
       basePort: options.basePort ?? existing?.basePort ?? DEFAULT_BASE_PORT,
+      secure: options.secure ?? existing?.secure ?? false,
     };
-    this.credentials = loadOrCreateCredentials(dataDir);
+    this.credentials = loadOrCreateCredentials(dataDir, { kafka: this.layout.secure });
     this.progress = options.progress ?? (() => {});
   }
 
   endpoints(): StackEndpoints {
-    const { sites, basePort } = this.layout;
-    return { sites: sites.map((site, index) => siteEndpoints(site, index, basePort, this.credentials)) };
+    const { sites } = this.layout;
+    return { sites: sites.map((site, index) => siteEndpoints(site, index, this.layout, this.credentials)) };
   }
 
   /** Starts whatever is not running and waits until every server answers; safe to repeat. */
@@ -135,6 +176,7 @@ export class LocalStack {
     const contexts = this.layout.sites.map((site) => this.siteContext(site));
     await Promise.all(contexts.map((ctx) => this.checkPortsFree(ctx)));
     const runtime = this.runtime();
+    this.ensureCertificateAuthority(runtime);
     await Promise.all(contexts.map((ctx) => this.upSite(ctx, runtime)));
     return this.endpoints();
   }
@@ -178,15 +220,25 @@ export class LocalStack {
   /** Starts one stopped server again and waits until it answers. */
   async startServer(site: string, kind: ServerKind): Promise<void> {
     const server = this.server(site, kind);
-    if (runningPid(server.proc) === undefined) await server.start(this.runtime());
+    if (runningPid(server.proc) === undefined) {
+      const runtime = this.runtime();
+      this.ensureCertificateAuthority(runtime);
+      await server.start(runtime);
+    }
     await server.waitReady(READY_TIMEOUT_MS);
   }
 
   private siteContext(site: string): SiteContext {
     const index = this.layout.sites.indexOf(site);
     if (index < 0) throw new Error(`unknown site "${site}": the stack has ${this.layout.sites.join(", ")}`);
-    const { dataDir, basePort } = this.layout;
-    return { dataDir, site, ports: sitePorts(basePort, index), credentials: this.credentials };
+    const { dataDir, basePort, secure } = this.layout;
+    return {
+      dataDir,
+      site,
+      ports: sitePorts(basePort, index),
+      credentials: this.credentials,
+      secure: secure ?? false,
+    };
   }
 
   private server(site: string, kind: ServerKind): LocalServer {
@@ -197,24 +249,33 @@ export class LocalStack {
     return { java: findJava(), artifacts: resolveArtifacts(cacheDir(this.layout.dataDir), this.progress) };
   }
 
+  /** The CA every secure site's broker certificate is signed by, made once per data directory. */
+  private ensureCertificateAuthority(runtime: Runtime): void {
+    if (!this.layout.secure) return;
+    const { kafka } = this.credentials;
+    if (kafka === undefined) throw new Error("a secure stack needs Kafka credentials");
+    ensureCertificateAuthority(this.layout.dataDir, keytoolFor(runtime.java), kafka.keystorePassword);
+  }
+
   private refuseLayoutChangeWhileRunning(): void {
     const existing = readLayout(this.layout.dataDir);
     if (!existing) return;
-    const same =
-      existing.basePort === this.layout.basePort && existing.sites.join(",") === this.layout.sites.join(",");
-    if (same) return;
+    const change = layoutChange(existing, this.layout);
+    if (change === undefined) return;
     const previous = new LocalStack({
       dataDir: this.layout.dataDir,
       sites: existing.sites,
       basePort: existing.basePort,
+      secure: existing.secure ?? false,
     });
     const anyRunning = existing.sites.some((site) =>
       SERVER_KINDS.some((kind) => runningPid(previous.server(site, kind).proc) !== undefined),
     );
     if (anyRunning) {
       throw new Error(
-        `a stack with sites ${existing.sites.join(",")} on base port ${existing.basePort} is running in ` +
-          `${this.layout.dataDir}: run 'stack down' first or use another --data-dir`,
+        `a stack with sites ${existing.sites.join(",")} on base port ${existing.basePort} in ` +
+          `${modeName(existing.secure)} mode is running in ${this.layout.dataDir}; changing it (${change}) ` +
+          `needs 'stack down' first, or use another --data-dir`,
       );
     }
   }
@@ -239,7 +300,12 @@ export class LocalStack {
     for (const kind of SERVER_KINDS) {
       const server = serverFor(kind, ctx);
       if (runningPid(server.proc) !== undefined) continue;
-      const ports = kind === "kafka" ? [ctx.ports.kafka, ctx.ports.kafkaController] : [server.port];
+      const ports =
+        kind !== "kafka"
+          ? [server.port]
+          : ctx.secure
+            ? [ctx.ports.kafka, ctx.ports.kafkaController, ctx.ports.kafkaInternal]
+            : [ctx.ports.kafka, ctx.ports.kafkaController];
       for (const port of ports) {
         if (await isPortOpen(port)) {
           throw new Error(

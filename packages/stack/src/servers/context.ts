@@ -8,6 +8,8 @@ export interface SiteContext {
   site: string;
   ports: SitePorts;
   credentials: StackCredentials;
+  /** Kafka clients must come over TLS with SASL/SCRAM (the stack's CA and `credentials.kafka`). */
+  secure: boolean;
 }
 
 /** What starting a JVM server needs; resolved only when something is started. */

@@ -2,34 +2,13 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
-import { Kafka, logLevel } from "kafkajs";
-import { serverDir } from "../layout";
+import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
+import type { KafkaCredentials } from "../credentials";
+import { caCertificateFile, serverDir } from "../layout";
 import { startDetached, waitUntil } from "../processes";
+import { ensureBrokerKeystore, keytoolFor } from "../tls";
 import type { LocalServer, SiteContext } from "./context";
-
-/** A single combined broker/controller in KRaft mode; internal topics get replication factor 1. */
-function serverProperties(ctx: SiteContext, logDir: string): string {
-  const { kafka, kafkaController } = ctx.ports;
-  return [
-    "process.roles=broker,controller",
-    "node.id=1",
-    `controller.quorum.voters=1@127.0.0.1:${kafkaController}`,
-    `listeners=PLAINTEXT://127.0.0.1:${kafka},CONTROLLER://127.0.0.1:${kafkaController}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${kafka}`,
-    "controller.listener.names=CONTROLLER",
-    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-    "inter.broker.listener.name=PLAINTEXT",
-    `log.dirs=${logDir}`,
-    "num.partitions=3",
-    "auto.create.topics.enable=false",
-    "offsets.topic.replication.factor=1",
-    "transaction.state.log.replication.factor=1",
-    "transaction.state.log.min.isr=1",
-    "share.coordinator.state.topic.replication.factor=1",
-    "group.initial.rebalance.delay.ms=0",
-    "",
-  ].join("\n");
-}
+import { scramFormatArgs, serverProperties, type BrokerTls } from "./kafka-properties";
 
 const LOG4J2_PROPERTIES = [
   "rootLogger.level=INFO",
@@ -45,18 +24,50 @@ const LOG4J2_PROPERTIES = [
   "",
 ].join("\n");
 
+/** The secure stack's Kafka credentials; the stack creates them before it starts a secure broker. */
+export function kafkaCredentialsOf(ctx: SiteContext): KafkaCredentials {
+  const { kafka } = ctx.credentials;
+  if (kafka === undefined)
+    throw new Error(`${ctx.site} kafka: the stack has no Kafka credentials for secure mode`);
+  return kafka;
+}
+
+/** Who may connect: over TLS with SCRAM in secure mode, plaintext otherwise. */
+function clientSecurity(ctx: SiteContext): Pick<KafkaConfig, "ssl" | "sasl"> {
+  if (!ctx.secure) return {};
+  const { username, password } = kafkaCredentialsOf(ctx);
+  return {
+    ssl: { ca: fs.readFileSync(caCertificateFile(ctx.dataDir), "utf8") },
+    sasl: { mechanism: "scram-sha-512", username, password },
+  };
+}
+
 export function kafkaServer(ctx: SiteContext): LocalServer {
   const dir = serverDir(ctx.dataDir, ctx.site, "kafka");
   const logDir = path.join(dir, "data");
   const propertiesFile = path.join(dir, "server.properties");
   const log4jFile = path.join(dir, "log4j2.properties");
+  // Written when storage is formatted with SCRAM credentials: a secure broker needs them to admit anyone.
+  const scramMarker = path.join(dir, "scram-credentials");
   const proc = { name: `${ctx.site} kafka`, dir, marker: propertiesFile, stopSignal: "SIGTERM" as const };
   const port = ctx.ports.kafka;
+
+  const formatted = () => fs.existsSync(path.join(logDir, "meta.properties"));
+
+  function refuseStorageWithoutScram(): void {
+    if (!ctx.secure || !formatted() || fs.existsSync(scramMarker)) return;
+    throw new Error(
+      `${proc.name}: its storage (${logDir}) was formatted in plain mode, without the SCRAM credentials a ` +
+        `secure broker needs to admit clients. Delete that directory so that it is formatted again ` +
+        `(its topics are lost), or keep this stack in plain mode ('stack up --no-secure').`,
+    );
+  }
 
   return {
     proc,
     port,
     async start(runtime) {
+      refuseStorageWithoutScram();
       const jvm = (heap: string) => [
         `-Xmx${heap}`,
         `-Dlog4j2.configurationFile=${log4jFile}`,
@@ -64,11 +75,28 @@ export function kafkaServer(ctx: SiteContext): LocalServer {
         runtime.artifacts.kafkaClasspath,
       ];
       fs.mkdirSync(dir, { recursive: true });
-      fs.writeFileSync(propertiesFile, serverProperties(ctx, logDir));
+      let tls: BrokerTls | undefined;
+      if (ctx.secure) {
+        const { keystorePassword } = kafkaCredentialsOf(ctx);
+        const keystore = ensureBrokerKeystore(
+          ctx.dataDir,
+          ctx.site,
+          path.join(dir, "tls"),
+          keytoolFor(runtime.java),
+          keystorePassword,
+        );
+        tls = { keystore, password: keystorePassword };
+      }
+      // Secure properties hold the keystore password: owner only, also when the file predates secure mode.
+      fs.writeFileSync(propertiesFile, serverProperties({ ports: ctx.ports, logDir, tls }), { mode: 0o600 });
+      fs.chmodSync(propertiesFile, 0o600);
       fs.writeFileSync(log4jFile, LOG4J2_PROPERTIES);
-      if (!fs.existsSync(path.join(logDir, "meta.properties"))) {
+      if (!formatted()) {
         // A base64url id may start with '-': passed as --cluster-id=<id> so it is never read as a flag.
         const clusterId = randomBytes(16).toString("base64url");
+        const scram = ctx.secure
+          ? scramFormatArgs(kafkaCredentialsOf(ctx).username, kafkaCredentialsOf(ctx).password)
+          : [];
         const format = spawnSync(
           runtime.java,
           [
@@ -78,14 +106,17 @@ export function kafkaServer(ctx: SiteContext): LocalServer {
             `--cluster-id=${clusterId}`,
             "-c",
             propertiesFile,
+            ...scram,
           ],
           { encoding: "utf8" },
         );
         if (format.status !== 0) {
-          throw new Error(
-            `${proc.name}: formatting storage failed: ${`${format.stderr}${format.stdout}`.trim()}`,
-          );
+          const output = `${format.stderr}${format.stdout}`.trim();
+          const password = ctx.credentials.kafka?.password;
+          const shown = password === undefined ? output : output.replaceAll(password, "***");
+          throw new Error(`${proc.name}: formatting storage failed: ${shown}`);
         }
+        if (ctx.secure) fs.writeFileSync(scramMarker, `${kafkaCredentialsOf(ctx).username}\n`);
       }
       startDetached(proc, runtime.java, [...jvm("512m"), "kafka.Kafka", propertiesFile]);
     },
@@ -93,6 +124,7 @@ export function kafkaServer(ctx: SiteContext): LocalServer {
       const kafka = new Kafka({
         clientId: "tandem-stack",
         brokers: [`127.0.0.1:${port}`],
+        ...clientSecurity(ctx),
         logLevel: logLevel.NOTHING,
         retry: { retries: 0 },
         connectionTimeout: 2000,
