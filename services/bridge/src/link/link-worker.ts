@@ -33,7 +33,10 @@ export interface LinkWorkerOptions {
   metrics: LinkMetrics;
   /** The routes of the whole topology, so that a mesh delivers each event once per site. */
   relayPlan: RelayPlan;
-  /** The clock schedules are read with; injectable so that tests can move time. */
+  /**
+   * The clock schedules are read with; injectable so that tests can move time. Heartbeats, ages and
+   * latencies always use the wall clock, so that other sites can compare them with theirs.
+   */
   now?: () => Date;
   /** Distinguishes instances of the same link (transactional id); defaults to the host name. */
   instanceId?: string;
@@ -329,7 +332,7 @@ export class LinkWorker {
       await this.sourceProducer?.send({
         topic: HEARTBEATS_TOPIC,
         acks: -1,
-        messages: [heartbeatMessage(this.id, this.now())],
+        messages: [heartbeatMessage(this.id, new Date())],
       });
     } catch (error) {
       this.logger.debug({ error: (error as Error).message }, "heartbeat not sent");
@@ -414,7 +417,7 @@ export class LinkWorker {
         this.logger.debug({ error: (error as Error).message }, "source offset commit failed");
       },
     );
-    const now = this.now();
+    const now = new Date();
     this.metrics.recordsForwarded.inc({ link: this.id }, delivered.forwarded);
     this.metrics.bytesForwarded.inc({ link: this.id }, delivered.bytes);
     this.metrics.deadLettered.inc({ link: this.id }, delivered.deadLettered);
@@ -454,12 +457,9 @@ export class LinkWorker {
           partition: 0,
           key: message.key,
           value: message.value,
-          headers: { ...message.headers, [HEARTBEAT_FORWARDED_AT_HEADER]: String(this.now().getTime()) },
+          headers: { ...message.headers, [HEARTBEAT_FORWARDED_AT_HEADER]: String(Date.now()) },
         });
-        this.metrics.heartbeatLatency.set(
-          { link: this.id },
-          (this.now().getTime() - heartbeat.emittedAtMs) / 1000,
-        );
+        this.metrics.heartbeatLatency.set({ link: this.id }, (Date.now() - heartbeat.emittedAtMs) / 1000);
         continue;
       }
       const parsed = parseHeaders(message.headers);

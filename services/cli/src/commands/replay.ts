@@ -208,6 +208,7 @@ export function replayCommand(): Command {
     .option(
       "--topic <streams>",
       "streams (calls, users: the local topic and every <origin>. copy) or exact topic names, comma-separated",
+      defaults.replay.topics,
     )
     .option(
       "--from <time>",

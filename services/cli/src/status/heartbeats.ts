@@ -1,20 +1,31 @@
 import type { Kafka } from "kafkajs";
 import { HEARTBEATS_TOPIC } from "@tandem/events";
-import { parseHeartbeat, type Heartbeat } from "@tandem/bridge";
+import { HEARTBEAT_FORWARDED_AT_HEADER, parseHeartbeat } from "@tandem/bridge";
 
 /** How many of the newest heartbeat records are read to find each link's latest. */
 const TAIL = 500;
 
+export interface DeliveredHeartbeat {
+  link: string;
+  emittedAtMs: number;
+  /** When the link's bridge wrote it at this site. */
+  deliveredAtMs: number;
+}
+
 /**
- * The latest heartbeat that each link delivered to this site (MirrorMaker 2 style): its age says how far
- * behind a link is even when it carries no data.
+ * The last heartbeat that each link delivered to this site (MirrorMaker 2 style), in arrival order: how
+ * long ago it was delivered says whether the link still moves, even when it carries no data. Arrival,
+ * not emission time, decides which is last, so one heartbeat from a skewed clock cannot mask an outage.
  */
-export async function latestHeartbeats(kafka: Kafka, timeoutMs = 10_000): Promise<Map<string, Heartbeat>> {
+export async function latestHeartbeats(
+  kafka: Kafka,
+  timeoutMs = 10_000,
+): Promise<Map<string, DeliveredHeartbeat>> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(HEARTBEATS_TOPIC).catch(() => []);
   await admin.disconnect();
-  const latest = new Map<string, Heartbeat>();
+  const latest = new Map<string, DeliveredHeartbeat & { offset: bigint }>();
   const pending = ends.filter((e) => Number(e.high) > Number(e.low));
   if (pending.length === 0) return latest;
   const consumer = kafka.consumer({ groupId: `tandem-status-${crypto.randomUUID()}` });
@@ -26,10 +37,14 @@ export async function latestHeartbeats(kafka: Kafka, timeoutMs = 10_000): Promis
     void consumer.run({
       eachMessage: async ({ partition, message }) => {
         const heartbeat = parseHeartbeat(message);
-        if (heartbeat !== undefined) {
-          const known = latest.get(heartbeat.link);
-          if (known === undefined || known.emittedAtMs < heartbeat.emittedAtMs)
-            latest.set(heartbeat.link, heartbeat);
+        const offset = BigInt(message.offset);
+        if (heartbeat !== undefined && (latest.get(heartbeat.link)?.offset ?? -1n) < offset) {
+          const forwardedAt = Number(message.headers?.[HEARTBEAT_FORWARDED_AT_HEADER]?.toString());
+          latest.set(heartbeat.link, {
+            ...heartbeat,
+            deliveredAtMs: Number.isFinite(forwardedAt) ? forwardedAt : Number(message.timestamp),
+            offset,
+          });
         }
         if (Number(message.offset) >= (remaining.get(partition) ?? -1)) remaining.delete(partition);
         if (remaining.size === 0) {
@@ -39,11 +54,8 @@ export async function latestHeartbeats(kafka: Kafka, timeoutMs = 10_000): Promis
       },
     });
     for (const end of pending) {
-      consumer.seek({
-        topic: HEARTBEATS_TOPIC,
-        partition: end.partition,
-        offset: String(Math.max(Number(end.low), Number(end.high) - TAIL)),
-      });
+      const from = Math.max(Number(end.low), Number(end.high) - TAIL);
+      consumer.seek({ topic: HEARTBEATS_TOPIC, partition: end.partition, offset: String(from) });
     }
   });
   await consumer.disconnect();

@@ -123,7 +123,7 @@ export async function collectStatus(
         health,
         why,
         lagRecords,
-        lastHeartbeatAt: heartbeat ? new Date(heartbeat.emittedAtMs).toISOString() : undefined,
+        lastHeartbeatAt: heartbeat ? new Date(heartbeat.deliveredAtMs).toISOString() : undefined,
         heartbeatAgeSeconds,
       };
     }),
