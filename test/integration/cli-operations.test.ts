@@ -5,11 +5,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
-import { EventCodec, HybridLogicalClock } from "@tandem/events";
+import { EventCodec, HybridLogicalClock, buildHeaders } from "@tandem/events";
+import { ensureTopics } from "@tandem/kafka";
 import { RecorderPublisher } from "../../services/recorder/src/publisher";
 import { kafkaFor, storeFor } from "../support/clients";
 import { freshDatabase } from "../support/databases";
-import { publishCalls, waitFor } from "../support/events";
+import { callEvent, publishCalls, waitFor } from "../support/events";
 import { exited, spawnTandem } from "../support/processes";
 import { stack } from "../support/stack";
 import { topologyOf, twoWay, writeTopologyFile } from "../support/topology";
@@ -71,18 +72,51 @@ describe("operator commands", () => {
   const group = randomUUID();
   const userId = randomUUID();
 
-  it("verify: exit 1 while the sites differ, then 0 once both hold every call of the tenant", async () => {
+  it("verify: exit 0 once both sites hold every call of the tenant", async () => {
     await publishCalls(nyc, 5, tenant, group);
     await publishCalls(lon, 5, tenant, group);
     const args = ["verify", "--config", topologyFile, "--tenant", tenant, "--grace", "0"];
     const final = await waitFor(
       async () => tandem(args),
-      (r) => r.code === 0,
+      (r) => r.code === 0 && /nyc\s+calls 10\s/.test(r.out) && /lon\s+calls 10\s/.test(r.out),
       120_000,
     );
     expect(final.out).toMatch(/verify nyc, lon: consistent/);
-    expect(final.out, final.out).toMatch(/nyc\s+calls 10\s+users 0/);
-    expect(final.out, final.out).toMatch(/lon\s+calls 10\s+users 0/);
+    expect(final.out).toMatch(/no difference/);
+  });
+
+  it("verify: exit 1 naming the cause when a site holds a call no link should have brought", async () => {
+    const strayTenant = randomUUID();
+    const stray = callEvent("sfo", strayTenant, group);
+    const admin = kafkaFor(lon).admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic: "sfo.calls.completed", numPartitions: 3 }]);
+    await admin.disconnect();
+    const producer = kafkaFor(lon).producer();
+    await producer.connect();
+    await producer.send({
+      topic: "sfo.calls.completed",
+      messages: [
+        {
+          key: stray.callId,
+          value: await new EventCodec({ host: lon.registry.url }).encode("sfo.calls.completed", stray),
+          headers: buildHeaders({
+            eventId: stray.eventId,
+            origin: "sfo",
+            tenantId: strayTenant,
+            groupId: group,
+          }),
+        },
+      ],
+    });
+    await producer.disconnect();
+    const result = await waitFor(
+      async () => tandem(["verify", "--config", topologyFile, "--tenant", strayTenant, "--grace", "0"]),
+      (r) => r.code === 1,
+      120_000,
+    );
+    expect(result.out).toMatch(/verify nyc, lon: NOT consistent/);
+    expect(result.out).toContain(`call ${stray.callId} at lon: unexpected`);
   });
 
   it("conflicts: concurrent edits at both sites open a conflict everywhere; resolving it at one clears it at both", async () => {

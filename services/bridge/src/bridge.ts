@@ -22,6 +22,8 @@ export interface BridgeOptions {
 
 export interface RunningBridge {
   links: LinkWorker[];
+  /** Resolves once every link has connected to both clusters and consumes (it waits while one is down). */
+  ready: Promise<void>;
   opsPort: number | undefined;
   status(): LinkStatus[];
   catchUp(linkId: string): boolean;
@@ -86,6 +88,7 @@ export async function runBridge(options: BridgeOptions): Promise<RunningBridge> 
   logger.info({ links: workers.map((w) => w.id), opsPort: ops?.port }, "bridge started");
   return {
     links: workers,
+    ready: Promise.all(started).then(() => undefined),
     opsPort: ops?.port,
     status: () => workers.map((w) => w.status()),
     catchUp,

@@ -19,6 +19,7 @@ import {
 } from "@tandem/runtime";
 import { chunkBySize } from "../core/batching";
 import type { RelayPlan } from "../core/relay-plan";
+import { STREAM_TOPICS, remoteTopic } from "../core/replication-policy";
 import { route, sourceTopics } from "../core/routing";
 import { scheduleState, type ManualRequest } from "../core/schedule";
 import { heartbeatMessage, parseHeartbeat, HEARTBEAT_FORWARDED_AT_HEADER } from "./heartbeat";
@@ -190,6 +191,7 @@ export class LinkWorker {
         await this.targetAdmin.connect();
         await ensureSiteTopics(this.sourceAdmin);
         await ensureSiteTopics(this.targetAdmin);
+        await this.ensureRemoteTopicsAtTarget();
         this.sourceProducer ??= this.sourceKafka.producer({ idempotent: true, maxInFlightRequests: 1 });
         await this.sourceProducer.connect();
         await this.connectTargetProducer();
@@ -336,6 +338,17 @@ export class LinkWorker {
       });
     } catch (error) {
       this.logger.debug({ error: (error as Error).message }, "heartbeat not sent");
+    }
+  }
+
+  /**
+   * The target topics of the link's own streams exist from the start, so that the target's materializer
+   * subscribes to them before the first record arrives.
+   */
+  private async ensureRemoteTopicsAtTarget(): Promise<void> {
+    for (const stream of this.link.streams) {
+      const local = STREAM_TOPICS[stream];
+      await this.targetPartitionFor(local, remoteTopic(this.link.from, local), 0);
     }
   }
 

@@ -47,12 +47,14 @@ export async function runDemo(options: DemoOptions, interrupted: AbortSignal): P
   );
   say(`services log to ${path.relative(process.cwd(), options.logFile)}`);
 
+  // The bridge first: it creates the remote topics that the materializers then subscribe to at once.
+  const bridge = await runBridge({ topology, logger: logger.child({ component: "bridge" }) });
+  await bridge.ready;
   const materializers = await Promise.all(
     options.sites.map((siteId) =>
       runMaterializer({ topology, siteId, logger: logger.child({ site: siteId }) }),
     ),
   );
-  const bridge = await runBridge({ topology, logger: logger.child({ component: "bridge" }) });
   const recorded = new Map<string, { calls: number; userChanges: number; audioBytes: number }>();
   const recorders: RecorderRun[] = options.sites.map((siteId, index) =>
     runRecorder({
