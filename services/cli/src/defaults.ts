@@ -24,7 +24,6 @@ export const defaults = {
     /** Calls last 5 s to this; their audio is G.711 at 8 kB/s. */
     maxCallSeconds: 30,
     settleTimeoutSeconds: 180,
-    seed: 1,
   },
   /** `tandem inspect --last`, and its ceiling. */
   inspect: { last: 10, maxLast: 10_000 },

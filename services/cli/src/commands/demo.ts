@@ -21,7 +21,7 @@ interface DemoFlags {
   userChangesPerSecond: number;
   maxCallSeconds: number;
   settleTimeout: number;
-  seed: number;
+  seed?: number;
 }
 
 export function demoCommand(): Command {
@@ -56,7 +56,7 @@ export function demoCommand(): Command {
       positive,
       defaults.demo.settleTimeoutSeconds,
     )
-    .option("--seed <n>", "seed of the recorders (same seed, same calls)", positive, defaults.demo.seed)
+    .option("--seed <n>", "seed of the recorders (same seed, same calls; default: the clock)", positive)
     .addHelpText(
       "after",
       `
@@ -88,7 +88,7 @@ Examples:
           userChangesPerSecond: flags.userChangesPerSecond,
           maxCallSeconds: flags.maxCallSeconds,
           settleTimeoutSeconds: flags.settleTimeout,
-          seed: flags.seed,
+          seed: flags.seed ?? Date.now(),
           logFile: path.join(flags.dataDir, "demo.log"),
           out: process.stdout,
         },

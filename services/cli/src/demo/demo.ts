@@ -55,6 +55,18 @@ export async function runDemo(options: DemoOptions, interrupted: AbortSignal): P
       runMaterializer({ topology, siteId, logger: logger.child({ site: siteId }) }),
     ),
   );
+  const pools = new Map(
+    topology.sites.map((site) => [
+      site.id,
+      new pg.Pool({
+        connectionString: "connectionString" in site.postgres ? site.postgres.connectionString : "",
+        max: 2,
+      }),
+    ]),
+  );
+  // Calls already in the databases from earlier runs: the convergence check counts from here.
+  const baseline = new Map((await siteFigures(pools, new Map())).map((site) => [site.site, site.localCalls]));
+  say(`recorder seed ${options.seed} (--seed ${options.seed} records the same calls on a fresh stack)`);
   const recorded = new Map<string, { calls: number; userChanges: number; audioBytes: number }>();
   const recorders: RecorderRun[] = options.sites.map((siteId, index) =>
     runRecorder({
@@ -70,15 +82,6 @@ export async function runDemo(options: DemoOptions, interrupted: AbortSignal): P
     }),
   );
 
-  const pools = new Map(
-    topology.sites.map((site) => [
-      site.id,
-      new pg.Pool({
-        connectionString: "connectionString" in site.postgres ? site.postgres.connectionString : "",
-        max: 2,
-      }),
-    ]),
-  );
   const started = Date.now();
   let phase = "recording";
   let drawn = 0;
@@ -106,15 +109,31 @@ export async function runDemo(options: DemoOptions, interrupted: AbortSignal): P
     for (const [index, run] of recorders.entries()) recorded.set(options.sites[index]!, await run.done);
 
     phase = "converging";
+    // Every published call must be in its own site's database, nothing pending and no link behind, before
+    // the audit: otherwise an event still on its way to every database would go unseen.
+    const settled = async () => {
+      const figures = await siteFigures(pools, recorded);
+      const linksIdle = bridge.status().every((link) => link.lagRecords === 0);
+      return (
+        linksIdle &&
+        figures.every(
+          (site) =>
+            site.localCalls === (baseline.get(site.site) ?? 0) + site.recorded && site.audioPending === 0,
+        )
+      );
+    };
     const deadline = Date.now() + options.settleTimeoutSeconds * 1000;
-    let report = await verifySites(topology, options.sites);
-    while (!report.consistent && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+    let report: VerifyReport;
+    let converged: boolean;
+    for (;;) {
       report = await verifySites(topology, options.sites);
+      converged = report.consistent && (await settled());
+      if (converged || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
     }
-    phase = report.consistent ? "converged" : "not converged";
+    phase = converged ? "converged" : "not converged";
     await draw();
-    return report;
+    return { ...report, consistent: converged };
   } finally {
     clearInterval(ticker);
     await bridge.stop();
