@@ -24,6 +24,7 @@ import { runMaterializer, type Materializer } from "../../services/materializer/
 import { RecorderPublisher, type CallMetadata } from "../../services/recorder/src/publisher";
 import { kafkaFor, readTopic, storeFor } from "../support/clients";
 import { stack } from "../support/stack";
+import { until } from "../support/wait";
 
 const testStack = await stack();
 const lon = testStack.site("lon");
@@ -66,20 +67,6 @@ function topology(
     ],
     links: [],
   };
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 40_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 const lonKafka = kafkaFor(lon);

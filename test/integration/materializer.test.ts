@@ -25,6 +25,7 @@ import {
 import { RecorderPublisher, type CallMetadata } from "../../services/recorder/src/publisher";
 import { kafkaFor, readTopic, storeFor } from "../support/clients";
 import { stack } from "../support/stack";
+import { until } from "../support/wait";
 
 const testStack = await stack();
 const lon = testStack.site("lon");
@@ -76,20 +77,6 @@ const fast = (groupId = `test-materializer-${randomUUID()}`) => ({
   consumer: { groupId, topicRefreshMs: 1000, retryInitialMs: 200, retryMaxMs: 2000 },
   audio: { pollMs: 200, initialBackoffMs: 300, maxBackoffMs: 1000 },
 });
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 const lonKafka = kafkaFor(lon);
 const nycKafka = kafkaFor(nyc);
