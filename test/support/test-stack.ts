@@ -21,7 +21,7 @@ export interface TestStack {
 }
 
 export const TEST_SITES = ["nyc", "lon", "sfo"];
-export const TEST_BASE_PORT = 25000;
+export const TEST_BASE_PORT = Number(process.env.TANDEM_TEST_BASE_PORT ?? 25000);
 
 export const containerKey = (site: string, kind: ServerKind) => `${site}/${kind}`;
 
