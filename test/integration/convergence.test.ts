@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { afterAll, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import type { MergePolicy } from "@tandem/config";
 import { EventCodec, HybridLogicalClock, type VersionVector } from "@tandem/events";
 import { runBridge, type RunningBridge } from "../../services/bridge/src";
@@ -21,8 +21,9 @@ const test = await stack();
 const sites = ["nyc", "lon", "sfo"].map((id) => test.site(id));
 const cleanups: Array<() => Promise<void>> = [];
 
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
+// Each case stops its own bridges and materializers, so that the next case's partition is a real one.
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 async function usersOf(url: string, tenant: string) {
@@ -178,4 +179,5 @@ it.each<[string, MergePolicy]>([
     const expectedStatus = policy.kind === "manual" ? "open" : "resolved-by-policy";
     expect(final[0]!.conflicts.every((c) => c.status === expectedStatus)).toBe(true);
   },
+  300_000,
 );

@@ -6,7 +6,7 @@ import type { AvroRecordSchema, EventKind } from "./schemas";
 import type { CallCompleted, TandemEvent, UserChanged } from "./types";
 import { validateCallCompleted, validateUserChanged } from "./validation";
 import type { ValidationError, ValidationIssue, ValidationResult } from "./validation";
-import { parseWireFormat } from "./wire-format";
+import { oversizedProblem, parseWireFormat } from "./wire-format";
 
 /** Where a record was read: named in every decode error so the record can be found again. */
 export interface RecordCoordinates {
@@ -155,7 +155,11 @@ export class EventCodec {
       kind === "CallCompleted" ? validateCallCompleted(event) : validateUserChanged(event);
     if (!checked.ok) throw checked.error;
     const schemaId = await this.register(topic);
-    return this.registry.encode(schemaId, checked.value);
+    const encoded = await this.registry.encode(schemaId, checked.value);
+    const oversized = oversizedProblem(encoded);
+    if (oversized !== undefined)
+      throw new RangeError(`cannot publish ${checked.value.eventId}: ${oversized}`);
+    return encoded;
   }
 
   /**
@@ -171,9 +175,21 @@ export class EventCodec {
       throw new DecodeError(wire.kind, at, wire.problem);
     }
     const { schemaId, body } = wire;
+    const oversized = oversizedProblem(value);
+    if (oversized !== undefined) throw new DecodeError("invalid-value", at, oversized, { schemaId });
     const reader = await this.readerFor(schemaId);
     if (typeof reader === "string") {
       throw new DecodeError("unknown-schema", at, reader, { schemaId });
+    }
+    // A record of the other kind would be applied as what it is, not as what its topic carries.
+    const topicKind = eventKindForTopic(at.topic);
+    if (topicKind !== undefined && topicKind !== reader.kind) {
+      throw new DecodeError(
+        "invalid-value",
+        at,
+        `schema id ${schemaId} is ${reader.kind}, but ${at.topic} carries ${topicKind}`,
+        { schemaId },
+      );
     }
 
     let decoded: unknown;

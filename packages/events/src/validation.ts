@@ -34,11 +34,15 @@ const positiveInt32 = z
   .min(1, "must be positive")
   .max(INT32_MAX, "must fit an Avro int");
 
-const objectKey = text.refine(
-  (key) =>
-    !key.startsWith("/") &&
-    key.split("/").every((segment) => segment !== "" && segment !== "." && segment !== ".."),
-  "must be a relative key without empty, '.' or '..' segments",
+/**
+ * The keys object stores accept (see assertSafeKey in @tandem/object-store): relative, every segment
+ * starting with a letter or digit. A key refused here would only fail later, at every copy attempt.
+ */
+const SAFE_OBJECT_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+const objectKey = text.regex(
+  SAFE_OBJECT_KEY,
+  "must be a relative key of segments of letters, digits, '.', '_' or '-' each starting with a letter or digit (no '..', no absolute path)",
 );
 
 const party = z.strictObject({

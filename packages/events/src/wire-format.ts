@@ -6,6 +6,19 @@ export const MAGIC_BYTE = 0;
 export const WIRE_HEADER_BYTES = 5;
 const MAX_SCHEMA_ID = 2 ** 31 - 1;
 
+/**
+ * Largest record value Tandem writes, forwards or decodes. An event is metadata (audio travels by claim
+ * check), a few kB; the limit stays far below the brokers' default 1 MiB, so that a poison record can
+ * still be dead-lettered and a path header growing at each hop never makes a record too large.
+ */
+export const MAX_EVENT_VALUE_BYTES = 256 * 1024;
+
+/** Why a value is refused for its size, or undefined when it is within the limit. */
+export function oversizedProblem(value: Buffer | null): string | undefined {
+  if (value === null || value.length <= MAX_EVENT_VALUE_BYTES) return undefined;
+  return `value of ${value.length} bytes, more than the ${MAX_EVENT_VALUE_BYTES}-byte limit of an event`;
+}
+
 export type WireFormatProblem = "no-magic-byte" | "truncated";
 
 export type WireFormatParse =

@@ -2,7 +2,7 @@ import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from "kafkajs";
 import type { LinkConfig, SiteConfig } from "@tandem/config";
-import { DLQ_TOPIC, HEADER_PATH, HEARTBEATS_TOPIC, parseHeaders } from "@tandem/events";
+import { DLQ_TOPIC, HEADER_PATH, HEARTBEATS_TOPIC, oversizedProblem, parseHeaders } from "@tandem/events";
 import {
   createKafka,
   deadLetterMessage,
@@ -484,6 +484,13 @@ export class LinkWorker {
       const decision = route(this.link, topic, parsed.headers, this.relayPlan);
       if (decision.action === "skip") {
         this.metrics.recordsSkipped.inc({ link: this.id, reason: decision.reason });
+        continue;
+      }
+      const oversized = oversizedProblem(message.value);
+      if (oversized !== undefined) {
+        // Without its value, so that the DLQ record fits the broker; the original stays at the source.
+        const reason = `${oversized} (value not copied: it stays at ${topic}/${partition}@${message.offset})`;
+        deadLetters.push(this.deadLetter({ ...message, value: null }, source, reason));
         continue;
       }
       let value: Buffer | null;

@@ -1,5 +1,5 @@
 import type { RegistryConfig } from "@tandem/config";
-import { parseWireFormat, subjectFor, withSchemaId } from "@tandem/events";
+import { eventKindForTopic, eventSchemas, parseWireFormat, subjectFor, withSchemaId } from "@tandem/events";
 
 /** A record the translator can never translate: retrying gives the same answer, so it goes to the DLQ. */
 export class UntranslatableRecord extends Error {
@@ -13,6 +13,22 @@ function authHeaders(registry: RegistryConfig): Record<string, string> {
   if (registry.username === undefined) return {};
   const token = Buffer.from(`${registry.username}:${registry.password ?? ""}`).toString("base64");
   return { authorization: `Basic ${token}` };
+}
+
+function fullName(schema: { name?: unknown; namespace?: unknown }): string | undefined {
+  if (typeof schema.name !== "string") return undefined;
+  if (schema.name.includes(".") || typeof schema.namespace !== "string") return schema.name;
+  return `${schema.namespace}.${schema.name}`;
+}
+
+/** The full name of the record a schema text declares; undefined for anything else. */
+function recordName(schemaText: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(schemaText);
+    return parsed !== null && typeof parsed === "object" ? fullName(parsed) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -40,6 +56,8 @@ export class SchemaTranslator {
     const wire = parseWireFormat(value);
     if (!wire.ok)
       throw new UntranslatableRecord(`value is not in the Confluent wire format: ${wire.problem}`);
+    // Registries issue ids from 1; asking for another one gets a client error, not an answer.
+    if (wire.schemaId < 1) throw new UntranslatableRecord(`schema id ${wire.schemaId} is not a registry id`);
     const subject = subjectFor(targetTopic);
     const cacheKey = `${wire.schemaId}:${subject}`;
     let targetId = this.targetIds.get(cacheKey);
@@ -53,6 +71,15 @@ export class SchemaTranslator {
 
   private async registerAtTarget(sourceId: number, subject: string): Promise<number> {
     const schema = await this.sourceSchema(sourceId);
+    // Registering another event's schema first under a subject would make it refuse the right one later.
+    const topic = subject.replace(/-value$/, "");
+    const expected = eventKindForTopic(topic);
+    const written = recordName(schema.schema);
+    if (expected !== undefined && written !== fullName(eventSchemas[expected])) {
+      throw new UntranslatableRecord(
+        `schema id ${sourceId} is ${written ?? "not an Avro record"}, but ${topic} carries ${expected}`,
+      );
+    }
     const base = this.target.url.replace(/\/+$/, "");
     const headers = { "content-type": "application/vnd.schemaregistry.v1+json", ...authHeaders(this.target) };
     if (!this.configured.has(subject)) {

@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
 import { loadTopology, type Topology } from "@tandem/config";
-import { createLogger, onShutdown } from "@tandem/runtime";
+import { createLogger, onShutdown, type Logger } from "@tandem/runtime";
 import { runBridge } from "@tandem/bridge";
 import { runMaterializer } from "@tandem/materializer";
 import { UsageError } from "../errors";
@@ -32,6 +32,21 @@ export async function runSite(flags: RunFlags): Promise<void> {
   siteOf(topology, flags.site);
   const logger = createLogger(`tandem-${flags.site}`);
   const stops: Array<() => Promise<void>> = [];
+  const starting = startServices(topology, flags, logger, stops);
+  // Registered before anything starts: a SIGTERM during start-up waits for it, then stops cleanly.
+  onShutdown(logger, async () => {
+    await starting.catch(() => {});
+    await Promise.all(stops.map((stop) => stop()));
+  });
+  await starting;
+}
+
+async function startServices(
+  topology: Topology,
+  flags: RunFlags,
+  logger: Logger,
+  stops: Array<() => Promise<void>>,
+): Promise<void> {
   if (flags.role === "bridge" || flags.role === "all") {
     const incoming = topology.links.filter((link) => link.to === flags.site);
     if (incoming.length > 0) {
@@ -57,9 +72,6 @@ export async function runSite(flags: RunFlags): Promise<void> {
     });
     stops.push(() => materializer.stop());
   }
-  onShutdown(logger, async () => {
-    await Promise.all(stops.map((stop) => stop()));
-  });
 }
 
 export function runCommand(): Command {
