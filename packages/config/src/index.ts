@@ -27,3 +27,4 @@ export type {
   TimeWindow,
   Topology,
 } from "./types";
+export { registryAuthOf } from "./registry-auth";

@@ -90,6 +90,8 @@ export interface EventCodecOptions {
   /** Base URL of a Confluent-compatible registry, e.g. `http://127.0.0.1:29002/apis/ccompat/v7`. */
   host: string;
   clientId?: string;
+  /** Basic authentication at the registry, from configuration. */
+  auth?: { username: string; password: string };
   /**
    * Schemas to register and write with instead of `schemas/*.avsc`: another version of a record (same
    * name), to roll out a schema change ahead of the code. Reading always uses `schemas/*.avsc`, the
@@ -120,7 +122,11 @@ export class EventCodec {
   private readonly readers = new Map<number, Promise<Reader | string>>();
 
   constructor(options: EventCodecOptions) {
-    this.registry = new SchemaRegistry({ host: options.host, clientId: options.clientId ?? "tandem" });
+    this.registry = new SchemaRegistry({
+      host: options.host,
+      clientId: options.clientId ?? "tandem",
+      ...(options.auth ? { auth: options.auth } : {}),
+    });
     this.writerSchemas = { ...eventSchemas, ...options.writerSchemas };
     this.readerTypes = {
       CallCompleted: avro.Type.forSchema(eventSchemas.CallCompleted as avro.Schema),

@@ -1,4 +1,5 @@
 import type { Topology } from "@tandem/config";
+import { registryAuthOf } from "@tandem/config";
 import { EventCodec } from "@tandem/events";
 import { createKafka, ensureSiteTopics } from "@tandem/kafka";
 import { openObjectStore, type ObjectStore } from "@tandem/object-store";
@@ -75,7 +76,11 @@ export async function runMaterializer(input: {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
 
-  const codec = new EventCodec({ host: site.registry.url, clientId: `tandem-materializer-${siteId}` });
+  const codec = new EventCodec({
+    host: site.registry.url,
+    auth: registryAuthOf(site.registry),
+    clientId: `tandem-materializer-${siteId}`,
+  });
   const stores = new Map<string, ObjectStore>(
     topology.sites.map((s) => [s.id, openObjectStore(s.objectStore)]),
   );

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import pino from "pino";
 import type { SiteConfig, Topology } from "@tandem/config";
+import { registryAuthOf } from "@tandem/config";
 import { EventCodec, HybridLogicalClock } from "@tandem/events";
 import { createKafka } from "@tandem/kafka";
 import { REGISTER_NAMES, createPool, listConflicts, resolveConflict } from "@tandem/materializer";
@@ -108,7 +109,7 @@ Examples:
         const event = await resolveConflict({
           pool,
           producer,
-          codec: new EventCodec({ host: site.registry.url }),
+          codec: new EventCodec({ host: site.registry.url, auth: registryAuthOf(site.registry) }),
           clock: new HybridLogicalClock(() => Date.now()),
           site: site.id,
           userId: flags.user,

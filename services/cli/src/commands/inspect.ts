@@ -1,3 +1,4 @@
+import { registryAuthOf } from "@tandem/config";
 import { Command } from "commander";
 import { EventCodec } from "@tandem/events";
 import { createKafka } from "@tandem/kafka";
@@ -50,7 +51,11 @@ Examples:
       const logger = createLogger("tandem-inspect");
       const inspection = await inspectTopic({
         kafka: createKafka(site.kafka, `tandem-inspect-${site.id}`, logger),
-        codec: new EventCodec({ host: site.registry.url, clientId: `tandem-inspect-${site.id}` }),
+        codec: new EventCodec({
+          host: site.registry.url,
+          auth: registryAuthOf(site.registry),
+          clientId: `tandem-inspect-${site.id}`,
+        }),
         site: site.id,
         topic: flags.topic,
         last: flags.last,

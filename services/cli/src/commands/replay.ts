@@ -4,6 +4,7 @@ import type { Writable } from "node:stream";
 import { Command } from "commander";
 import { SingleBar } from "cli-progress";
 import type { SiteConfig, Topology } from "@tandem/config";
+import { registryAuthOf } from "@tandem/config";
 import { EventCodec } from "@tandem/events";
 import { createKafka } from "@tandem/kafka";
 import { DirectoryObjectStore, openObjectStore, type ObjectStore } from "@tandem/object-store";
@@ -94,7 +95,11 @@ async function replay(topology: Topology, site: SiteConfig, request: ReplayReque
   const stop = AbortSignal.any([interrupt, outputClosed.signal]);
   const logger = createLogger("tandem-replay");
   const kafka = createKafka(site.kafka, `tandem-replay-${site.id}`, logger);
-  const codec = new EventCodec({ host: site.registry.url, clientId: `tandem-replay-${site.id}` });
+  const codec = new EventCodec({
+    host: site.registry.url,
+    auth: registryAuthOf(site.registry),
+    clientId: `tandem-replay-${site.id}`,
+  });
   const admin = kafka.admin();
   await admin.connect();
   let plan: ReplayPlan;

@@ -1,4 +1,5 @@
 import type { KafkaConfig, ObjectStoreConfig } from "@tandem/config";
+import { registryAuthOf } from "@tandem/config";
 import {
   AudioKeyError,
   CALLS_TOPIC,
@@ -155,7 +156,11 @@ async function run(options: RecorderOptions, stopSignal: AbortSignal): Promise<S
   }
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const store = openObjectStore(options.site.objectStore);
-  const codec = new EventCodec({ host: options.site.registry.url, clientId: `tandem-recorder-${siteId}` });
+  const codec = new EventCodec({
+    host: options.site.registry.url,
+    auth: registryAuthOf(options.site.registry),
+    clientId: `tandem-recorder-${siteId}`,
+  });
   const counters = emptyCounters();
   const schedulers: RateScheduler[] = [];
   const startedAt = clock.now();
