@@ -41,11 +41,6 @@ export interface RecordEntry {
   /** Audio uploaded to nyc's store under `objectKey` before the record is produced. */
   audio?: { file: string; objectKey: string };
   expect: RecordExpectation;
-  /**
-   * A guarantee Tandem does not keep yet: `expect` is the outcome it must have, this says what happens
-   * instead. The test asserts these apart, as known failures.
-   */
-  gap?: string;
 }
 
 export interface TopologyEntry {

@@ -463,8 +463,7 @@ function generateRecords(): void {
         file: file("values/denied-tenant-disguised.avro", callType.toBuffer(disguised)),
         schemaOf: "calls",
       },
-      expect: { outcome: "not-forwarded", skip: "filtered-tenant" },
-      gap: "bridges filter on the tandem-tenant header only: the call is forwarded and materialized at lon",
+      expect: bridgeDlq("filtered link: headers name tenant .* the value tenant"),
     },
     { ...disguised, tenantId: CORPUS_IDS.tenant, key: disguised.callId },
   );

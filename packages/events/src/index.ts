@@ -8,3 +8,4 @@ export * from "./validation";
 export * from "./audio-key";
 export * from "./wire-format";
 export * from "./codec";
+export * from "./identity-peek";

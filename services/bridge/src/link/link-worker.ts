@@ -2,7 +2,14 @@ import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from "kafkajs";
 import type { LinkConfig, SiteConfig } from "@tandem/config";
-import { DLQ_TOPIC, HEADER_PATH, HEARTBEATS_TOPIC, oversizedProblem, parseHeaders } from "@tandem/events";
+import {
+  DLQ_TOPIC,
+  HEADER_PATH,
+  HEARTBEATS_TOPIC,
+  oversizedProblem,
+  parseHeaders,
+  peekIdentities,
+} from "@tandem/events";
 import {
   createKafka,
   deadLetterMessage,
@@ -18,6 +25,7 @@ import {
   type Logger,
 } from "@tandem/runtime";
 import { chunkBySize } from "../core/batching";
+import { isRestrictive } from "../core/filters";
 import type { RelayPlan } from "../core/relay-plan";
 import { STREAM_TOPICS, remoteTopic } from "../core/replication-policy";
 import { route, sourceTopics } from "../core/routing";
@@ -486,6 +494,11 @@ export class LinkWorker {
         this.metrics.recordsSkipped.inc({ link: this.id, reason: decision.reason });
         continue;
       }
+      const forged = this.forgedIdentityProblem(message.value, parsed.headers);
+      if (forged !== undefined) {
+        deadLetters.push(this.deadLetter(message, source, forged));
+        continue;
+      }
       const oversized = oversizedProblem(message.value);
       if (oversized !== undefined) {
         // Without its value, so that the DLQ record fits the broker; the original stays at the source.
@@ -513,6 +526,28 @@ export class LinkWorker {
       bytes += (message.key?.length ?? 0) + (value?.length ?? 0);
     }
     return { forwards, deadLetters, bytes };
+  }
+
+  /**
+   * On a filtered link the tenant and group headers decide what crosses, so they must be the value's own:
+   * a record whose headers name other identities than its value is refused, never forwarded.
+   */
+  private forgedIdentityProblem(
+    value: Buffer | null,
+    headers: { tenantId: string; groupId: string },
+  ): string | undefined {
+    const { tenants, groups } = this.link.filters;
+    if (!isRestrictive(tenants) && !isRestrictive(groups)) return undefined;
+    const inValue = peekIdentities(value);
+    if (inValue === undefined)
+      return "filtered link: the value's tenant and group cannot be read to check the headers";
+    if (inValue.tenantId !== headers.tenantId || inValue.groupId !== headers.groupId) {
+      return (
+        `filtered link: headers name tenant ${headers.tenantId} group ${headers.groupId}, ` +
+        `the value tenant ${inValue.tenantId} group ${inValue.groupId}`
+      );
+    }
+    return undefined;
   }
 
   private deadLetter(
