@@ -39,7 +39,8 @@ export function defaultConsumerOptions(siteId: string): ConsumerOptions {
 export const DEFAULT_AUDIO_OPTIONS: TransferWorkerOptions = {
   ...DEFAULT_TRANSFER_OPTIONS,
   concurrency: 2,
-  leaseMs: 10 * 60_000,
+  // A transfer held by a process that crashed mid-copy is claimed again after this; copies re-put the same bytes.
+  leaseMs: 2 * 60_000,
   pollMs: 2_000,
 };
 

@@ -4,6 +4,7 @@ import type { Producer } from "kafkajs";
 import { DLQ_TOPIC } from "@tandem/events";
 import type { ObjectStore } from "@tandem/object-store";
 import type { Logger } from "@tandem/runtime";
+import { retryWithBackoff } from "@tandem/runtime";
 import { afterFailure, failureReason, type TransferOptions } from "../core/transfer";
 import { dlqMessageForAudio } from "../consumer/dlq";
 import { claimTransfers, markPresent, recordDlq, recordFailure, type ClaimedTransfer } from "../db/transfers";
@@ -24,6 +25,8 @@ export interface TransferWorkers {
   stop(): Promise<void>;
 }
 
+const PERSIST_BACKOFF = { initialMs: 500, maxMs: 10_000, multiplier: 2, jitter: 0.5 };
+
 /** Workers that copy pending audio into the site's store; each handles one call at a time. */
 export function startTransferWorkers(deps: {
   site: string;
@@ -38,10 +41,22 @@ export function startTransferWorkers(deps: {
   const stopping = new AbortController();
   let wakeUp = new AbortController();
 
+  // The outcome of a copy is kept until the database takes it: a restart of PostgreSQL in the middle
+  // must not leave the transfer to its lease (minutes) when the copy itself is done.
+  const persist = <T>(what: string, action: () => Promise<T>) =>
+    retryWithBackoff(action, {
+      policy: PERSIST_BACKOFF,
+      signal: stopping.signal,
+      onRetry: (attempt, error) =>
+        logger.warn({ err: error, attempt }, `${what}: database unreachable, retrying`),
+    });
+
   const finish = async (transfer: ClaimedTransfer) => {
     const result = await copyAudio(transfer, deps.site, deps.stores);
     if (result.ok) {
-      await markPresent(pool, transfer.callId, result.bytesCopied, result.outcomes);
+      await persist("audio present", () =>
+        markPresent(pool, transfer.callId, result.bytesCopied, result.outcomes),
+      );
       metrics.audioBytes.inc(result.bytesCopied);
       metrics.audioTransfers.inc({ result: "present" });
       logger.debug({ callId: transfer.callId, outcomes: result.outcomes }, "audio present");
@@ -51,12 +66,16 @@ export function startTransferWorkers(deps: {
     const decision = afterFailure(transfer.attempts, new Date(), options);
     if (decision.kind === "fail") {
       // Dead-lettered before it is marked failed: a crash in between repeats the DLQ record, never loses it.
-      await deps.producer.send({
-        topic: DLQ_TOPIC,
-        acks: -1,
-        messages: [dlqMessageForAudio(transfer, reason, deps.site)],
-      });
-      await recordDlq(pool, { id: crypto.randomUUID(), reason, callId: transfer.callId });
+      await persist("audio dead letter", () =>
+        deps.producer.send({
+          topic: DLQ_TOPIC,
+          acks: -1,
+          messages: [dlqMessageForAudio(transfer, reason, deps.site)],
+        }),
+      );
+      await persist("audio dead letter", () =>
+        recordDlq(pool, { id: crypto.randomUUID(), reason, callId: transfer.callId }),
+      );
       metrics.dlqRecords.inc({ kind: "audio" });
       logger.error({ callId: transfer.callId, attempts: transfer.attempts, reason }, "audio failed");
     } else {
@@ -65,7 +84,9 @@ export function startTransferWorkers(deps: {
         "audio transfer retried later",
       );
     }
-    await recordFailure(pool, transfer.callId, decision, reason, result.outcomes);
+    await persist("audio retry", () =>
+      recordFailure(pool, transfer.callId, decision, reason, result.outcomes),
+    );
     metrics.audioTransfers.inc({ result: decision.kind === "fail" ? "failed" : "retry" });
   };
 
@@ -76,7 +97,7 @@ export function startTransferWorkers(deps: {
         [transfer] = await claimTransfers(pool, 1, options.leaseMs);
         if (transfer !== undefined) await finish(transfer);
       } catch (error) {
-        // The database or the DLQ is unreachable: the lease brings the transfer back later.
+        // Claiming failed, or the worker is stopping mid-transfer: the lease brings the transfer back.
         logger.warn({ err: error, worker, callId: transfer?.callId }, "audio transfer interrupted");
         transfer = undefined;
       }
