@@ -13,6 +13,7 @@ import { v5 as uuidv5 } from "uuid";
 import {
   audioObjectKey,
   callCompletedSchema,
+  peekIdentities,
   userChangedSchema,
   type CallCompleted,
   type UserChanged,
@@ -127,12 +128,31 @@ function headersOf(identity: Identity, origin = "nyc", pathText = origin): Recor
 type Draft = Omit<RecordEntry, "headers" | "key" | "stream"> &
   Partial<Pick<RecordEntry, "headers" | "key" | "stream">>;
 
+/**
+ * The corpus link nyc -> lon filters tenants, and on a filtered link the bridge reads the tenant and group
+ * from the value to check the headers: a body it cannot read that far, or whose identities differ from
+ * the headers, is refused at nyc instead of reaching lon's materializer.
+ */
+const FILTERED_LINK_REASON =
+  "filtered link: (the value's tenant and group cannot be read|headers name tenant)";
+
+function refusedByFilteredLink(draft: Draft, identity: Identity): boolean {
+  const bytes = draft.value.kind === "registered" ? files.get(draft.value.file) : undefined;
+  if (draft.site !== "nyc" || !Buffer.isBuffer(bytes)) return false;
+  const peeked = peekIdentities(Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), bytes]));
+  return peeked?.tenantId !== identity.tenantId || peeked.groupId !== identity.groupId;
+}
+
 function add(draft: Draft, identity: Identity & { key: string }): void {
+  const forwarded = draft.expect.outcome === "dlq" && draft.expect.component === "materializer";
   entries.push({
     stream: "calls",
     key: identity.key,
     headers: draft.site === "lon" ? headersOf(identity, "nyc", "nyc,lon") : headersOf(identity),
     ...draft,
+    ...(forwarded && refusedByFilteredLink(draft, identity)
+      ? { expect: bridgeDlq(FILTERED_LINK_REASON) }
+      : {}),
   });
 }
 

@@ -27,7 +27,7 @@ it("converges after two minutes of overlapping faults, with no call lost or dupl
     databases: Object.fromEntries(TEST_SITES.map((id, i) => [id, databases[i]!.url])),
     control: { stop: testStack.stop, start: testStack.start },
     seed: 1,
-    durationMs: 120_000,
+    durationMs: 90_000,
     workDir,
     callsPerSecond: 0.5,
     userChangesPerSecond: 0.3,

@@ -8,6 +8,7 @@ import {
   HEARTBEATS_TOPIC,
   oversizedProblem,
   parseHeaders,
+  parseWireFormat,
   peekIdentities,
 } from "@tandem/events";
 import {
@@ -494,11 +495,6 @@ export class LinkWorker {
         this.metrics.recordsSkipped.inc({ link: this.id, reason: decision.reason });
         continue;
       }
-      const forged = this.forgedIdentityProblem(message.value, parsed.headers);
-      if (forged !== undefined) {
-        deadLetters.push(this.deadLetter(message, source, forged));
-        continue;
-      }
       const oversized = oversizedProblem(message.value);
       if (oversized !== undefined) {
         // Without its value, so that the DLQ record fits the broker; the original stays at the source.
@@ -512,6 +508,11 @@ export class LinkWorker {
       } catch (error) {
         if (!(error instanceof UntranslatableRecord)) throw error;
         deadLetters.push(this.deadLetter(message, source, `schema translation: ${error.message}`));
+        continue;
+      }
+      const forged = this.forgedIdentityProblem(message.value, parsed.headers);
+      if (forged !== undefined) {
+        deadLetters.push(this.deadLetter(message, source, forged));
         continue;
       }
       const targetPartition = await this.targetPartitionFor(topic, decision.targetTopic, partition);
@@ -538,9 +539,12 @@ export class LinkWorker {
   ): string | undefined {
     const { tenants, groups } = this.link.filters;
     if (!isRestrictive(tenants) && !isRestrictive(groups)) return undefined;
+    const unreadable = "filtered link: the value's tenant and group cannot be read to check the headers";
+    if (value === null) return `${unreadable}: record has no value`;
+    const wire = parseWireFormat(value);
+    if (!wire.ok) return `${unreadable}: value is not in the Confluent wire format: ${wire.problem}`;
     const inValue = peekIdentities(value);
-    if (inValue === undefined)
-      return "filtered link: the value's tenant and group cannot be read to check the headers";
+    if (inValue === undefined) return `${unreadable}: the Avro body ends or breaks before them`;
     if (inValue.tenantId !== headers.tenantId || inValue.groupId !== headers.groupId) {
       return (
         `filtered link: headers name tenant ${headers.tenantId} group ${headers.groupId}, ` +
