@@ -33,7 +33,7 @@ it("converges after a minute and a half of overlapping faults, with no call lost
     userChangesPerSecond: 0.3,
     contestEveryMs: 15_000,
     settleTimeoutMs: 240_000,
-    // Shorter faults and gaps than the long run, so that two minutes try every kind.
+    // Shorter faults and gaps than the long run, so that 90 seconds try every kind.
     schedule: { minGapMs: 3000, maxGapMs: 10_000, minFaultMs: 5000, maxFaultMs: 15_000 },
     logger,
     say: (line) => process.stderr.write(`[soak] ${line}\n`),

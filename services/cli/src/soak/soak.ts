@@ -26,6 +26,7 @@ import {
   type ScheduleOptions,
 } from "./schedule";
 import { ServiceProcess } from "./service";
+import { linkLagRecords } from "../status/link-lag";
 import { auditTopology, linkTopology, materializerTopology } from "./topology";
 
 /** How the soak reaches the servers of the stack it runs on. */
@@ -200,7 +201,26 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const services = [...[...bridges.values()].map((b) => b.process), ...materializers.values()];
 
   const lag = new LagTracker();
+  // Records behind come from each link's committed offsets, which a killed or frozen bridge cannot hide;
+  // seconds behind from the bridges' own gauges, when they answer.
+  const admins = new Map(
+    topology.sites.map((site) => [site.id, createKafka(site.kafka, "tandem-soak-lag", logger).admin()]),
+  );
+  await Promise.all([...admins.values()].map((admin) => admin.connect()));
+  const sampleCommittedLag = async () => {
+    await Promise.all(
+      topology.links.map(async (link) => {
+        try {
+          const records = await linkLagRecords(admins.get(link.from)!, link);
+          lag.observe(new Map([[`${link.from}->${link.to}`, { records, seconds: 0 }]]));
+        } catch {
+          // The source cluster is stopped by a fault: its lag shows once it is back.
+        }
+      }),
+    );
+  };
   const sampleLag = async () => {
+    await sampleCommittedLag();
     await Promise.all(
       [...bridges.values()].map(async ({ opsPort }) => {
         try {
@@ -426,6 +446,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   } finally {
     abort.abort();
     clearInterval(lagTimer);
+    await Promise.all([...admins.values()].map((admin) => admin.disconnect().catch(() => {})));
     await Promise.all(services.map((s) => s.stop()));
     await Promise.all([...proxies.values()].map((p) => p.close()));
     for (const { producer, store } of publishers) {
