@@ -336,7 +336,7 @@ describe("materializer faults at lon", () => {
         ],
         {
           cwd: process.cwd(),
-          env: { ...process.env, TANDEM_MATERIALIZER_GROUP: groupId, TANDEM_LOG_LEVEL: "warn" },
+          env: { ...process.env, TANDEM_MATERIALIZER_GROUP: groupId, TANDEM_LOG_LEVEL: "info" },
           stdio: ["ignore", "ignore", fs.openSync(path.join(tmp, "child.log"), "a")],
         },
       );
@@ -388,6 +388,13 @@ describe("materializer faults at lon", () => {
         },
         180_000,
       );
+      // The second process may have nothing left to do; SIGTERM is only meaningful once it runs.
+      await until(
+        "the second process consuming",
+        async () =>
+          fs.readFileSync(path.join(tmp, "child.log"), "utf8").split('"msg":"consuming"').length > 2,
+        60_000,
+      );
     } finally {
       const stopped = new Promise<number | null>((resolve) => second.once("exit", (code) => resolve(code)));
       second.kill("SIGTERM");
@@ -405,5 +412,5 @@ describe("materializer faults at lon", () => {
     );
     expect(transfers.rows[0].n).toBe(withAudio.length);
     logger.warn({ atKill, total }, "rows at the kill");
-  });
+  }, 420_000);
 });
