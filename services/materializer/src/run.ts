@@ -3,7 +3,7 @@ import { registryAuthOf } from "@tandem/config";
 import { EventCodec } from "@tandem/events";
 import { createKafka, ensureSiteTopics } from "@tandem/kafka";
 import { openObjectStore, type ObjectStore } from "@tandem/object-store";
-import { startOpsServer, type Logger } from "@tandem/runtime";
+import { startOpsServer, type Logger, retryWithBackoff } from "@tandem/runtime";
 import { startTransferWorkers, type TransferWorkerOptions } from "./audio/worker";
 import { startEventConsumer, type ConsumerOptions } from "./consumer/consumer";
 import { DEFAULT_TRANSFER_OPTIONS } from "./core/transfer";
@@ -66,16 +66,27 @@ export async function runMaterializer(input: {
     site.postgres,
     audioOptions.concurrency + consumerOptions.partitionsConsumedConcurrently + 2,
   );
-  const applied = await migrate(pool);
+  // A peer that is down at start is waited for, as during a run: the process does not exit for it.
+  const untilUp = <T>(what: string, action: () => Promise<T>) =>
+    retryWithBackoff(action, {
+      onRetry: (attempt, error) =>
+        logger.warn({ err: error, attempt }, `${what} unreachable at start, retrying`),
+    });
+  const applied = await untilUp("PostgreSQL", () => migrate(pool));
   if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
 
   const kafka = createKafka(site.kafka, `tandem-materializer-${siteId}`, logger);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureSiteTopics(admin);
-  await admin.disconnect();
+  await untilUp("Kafka", async () => {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      await ensureSiteTopics(admin);
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  await untilUp("Kafka", () => producer.connect());
 
   const codec = new EventCodec({
     host: site.registry.url,

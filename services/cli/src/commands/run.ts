@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { Command, Option } from "commander";
 import { loadTopology, type Topology } from "@tandem/config";
 import { createLogger, onShutdown, type Logger } from "@tandem/runtime";
@@ -35,7 +36,8 @@ export async function runSite(flags: RunFlags): Promise<void> {
   const starting = startServices(topology, flags, logger, stops);
   // Registered before anything starts: a SIGTERM during start-up waits for it, then stops cleanly.
   onShutdown(logger, async () => {
-    await starting.catch(() => {});
+    // Start-up waits for peers that are down; a stop does not wait for them long.
+    await Promise.race([starting.catch(() => {}), sleep(5000)]);
     await Promise.all(stops.map((stop) => stop()));
   });
   await starting;

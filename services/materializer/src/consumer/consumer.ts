@@ -135,7 +135,10 @@ export async function startEventConsumer(deps: {
     await subscribe(wanted);
   };
 
-  await refresh();
+  await retryWithBackoff(refresh, {
+    signal: stopping.signal,
+    onRetry: (attempt, error) => logger.warn({ err: error, attempt }, "Kafka unreachable at start, retrying"),
+  });
   let refreshing = Promise.resolve();
   const timer = setInterval(() => {
     refreshing = refreshing
