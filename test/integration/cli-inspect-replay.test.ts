@@ -109,7 +109,7 @@ describe("tandem inspect", () => {
   });
 
   it("shows the last records over all partitions, decoded, with their headers, as JSON lines", async () => {
-    const { code, lines } = await tandem([
+    const { code, lines, output } = await tandem([
       "inspect",
       "--config",
       config,
@@ -121,7 +121,7 @@ describe("tandem inspect", () => {
       "3",
       "--json",
     ]);
-    expect(code).toBe(0);
+    expect(code, output).toBe(0);
     const records = jsonLines(lines);
     expect(records.map((r) => r.key)).toEqual([calls[2]!.callId, calls[3]!.callId, "garbage"]);
     expect(records[0]).toMatchObject({
@@ -146,7 +146,7 @@ describe("tandem inspect", () => {
       "--last",
       "2",
     ]);
-    expect(code).toBe(0);
+    expect(code, output).toBe(0);
     expect(output).toContain(`nyc ${topic}: the last 2 of 5 record(s) in 2 partition(s)`);
     expect(output).toContain(`  CallCompleted  call ${calls[3]!.callId}  tenant ${tenantId}  OUTBOUND`);
     expect(output).toMatch(/ {2}ERROR {4}no-magic-byte at .*\n {2}value {4}8 bytes {2}6e6f74206176726f/);
@@ -188,7 +188,7 @@ describe("tandem inspect", () => {
       "--last",
       "5",
     ]);
-    expect(code).toBe(0);
+    expect(code, output).toBe(0);
     expect(output).toContain(
       `key ${key}\n  dlq      bridge nyc->lon at lon  from calls.completed partition 1 offset 77\n` +
         "  reason   unknown-schema: schema id 9 is not in the registry\n  value    7 bytes  00000000090102",
@@ -336,8 +336,8 @@ describe("tandem replay", () => {
 
   it("writes exactly the tenant's calls of the time window as JSON lines, local and remote topics", async () => {
     const out = path.join(dir, "window.jsonl");
-    const { code, lines } = await tandem(["replay", "--config", config, ...window(), "--out", out]);
-    expect(code).toBe(0);
+    const { code, lines, output } = await tandem(["replay", "--config", config, ...window(), "--out", out]);
+    expect(code, output).toBe(0);
     const events = jsonLines(fs.readFileSync(out, "utf8").split("\n"));
     const expected = [...inWindow, withAudio].map((c) => c.callId).sort();
     expect(events.map((e) => e.event.callId).sort()).toEqual(expected);
@@ -351,8 +351,8 @@ describe("tandem replay", () => {
   });
 
   it("writes to stdout when no --out is given", async () => {
-    const { code, lines } = await tandem(["replay", "--config", config, ...window()]);
-    expect(code).toBe(0);
+    const { code, lines, output } = await tandem(["replay", "--config", config, ...window()]);
+    expect(code, output).toBe(0);
     expect(jsonLines(lines)).toHaveLength(5);
   });
 
@@ -369,7 +369,7 @@ describe("tandem replay", () => {
       "--store-dir",
       storeDir,
     ]);
-    expect(code).toBe(0);
+    expect(code, output).toBe(0);
     expect(output).toContain("database migrated: 0001_initial.sql");
     expect(output).toContain("audio: 1 file(s) copied into");
     expect(output).not.toContain(new URL(database).password);

@@ -83,12 +83,27 @@ export async function readRanges(
       if (remaining.size === 0) finished();
     }
   });
-  consumer.on(consumer.events.CRASH, ({ payload }) => failed(payload.error));
+  // kafkajs restarts the consumer by itself after a retriable error (a broker that just restarted, a
+  // coordinator still loading); only a crash it gives up on ends the read.
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) failed(payload.error);
+  });
 
   const topics = [...new Set([...wanted.values()].map((r) => r.topic))].sort();
   try {
     // Partitions without a range are assigned too (the group takes whole topics): they stay paused.
     const idle = await partitionsOutside(kafka, topics, (t, p) => wanted.has(key(t, p)));
+    // A restarted consumer joins afresh, without the seeks and pauses of the one before: every join
+    // puts each partition back where the read has got to.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      const done = [...wanted].filter(([k]) => !remaining.has(k)).map(([, r]) => r);
+      const paused = [...idle, ...done.map((r) => ({ topic: r.topic, partitions: [r.partition] }))];
+      if (paused.length > 0) consumer.pause(paused);
+      for (const k of remaining) {
+        const range = wanted.get(k)!;
+        consumer.seek({ topic: range.topic, partition: range.partition, offset: String(positions.get(k)) });
+      }
+    });
     await consumer.connect();
     await consumer.subscribe({ topics });
     await consumer.run({
@@ -111,10 +126,6 @@ export async function readRanges(
         if (records.length > 0) await handle(records).catch(failed);
       },
     });
-    if (idle.length > 0) consumer.pause(idle);
-    for (const range of wanted.values()) {
-      consumer.seek({ topic: range.topic, partition: range.partition, offset: String(range.start) });
-    }
     await done;
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
