@@ -583,6 +583,19 @@ function generateRecords(): void {
     { endedAtMs: STARTED_AT_MS - 1, durationMs: 0 },
     "endedAtMs: must not be before startedAtMs",
   );
+  // Valid for the schema and the checks, refused by PostgreSQL: text cannot hold a NUL byte.
+  invalidCall(
+    "caller-name-nul-byte",
+    "a caller name with a NUL byte",
+    { caller: { number: "+12125550100", name: "Ann\u0000Lee" } },
+    "PostgreSQL refused the event: .*SQLSTATE 22",
+  );
+  invalidCall(
+    "attribute-nul-byte",
+    "an attribute value with a NUL byte",
+    { attributes: { queue: "sales\u0000" } },
+    "PostgreSQL refused the event: .*SQLSTATE 22",
+  );
   const traversalKeys: Array<[string, string]> = [
     ["audio-key-parent", "../../../etc/passwd"],
     [
