@@ -4,12 +4,13 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import pino from "pino";
-import { LocalStack, type SiteEndpoints } from "@tandem/stack";
+import { LocalStack } from "@tandem/stack";
 import { localTopology, meshLinks } from "../../services/cli/src/local-topology";
 import { formatSoakReport } from "../../services/cli/src/soak/report";
 import { runSoak } from "../../services/cli/src/soak/soak";
+import { freshDatabase } from "../support/databases";
+import { logsLeakingSecrets, stackSecrets } from "../support/secrets";
 
 const { values } = parseArgs({
   options: {
@@ -25,18 +26,6 @@ if (!(minutes > 0)) throw new Error(`--minutes must be a number > 0, got ${value
 const dataDir = path.resolve(values["data-dir"]);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-/** A new database per site and run: a kept stack's earlier runs do not count. */
-async function freshDatabase(site: SiteEndpoints, runTag: string): Promise<string> {
-  const name = `tandem_soak_${runTag}`;
-  const admin = new pg.Client({ connectionString: site.postgres.connectionString });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(site.postgres.connectionString);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
 const stack = new LocalStack({
   dataDir,
   sites: ["nyc", "lon", "sfo"],
@@ -49,8 +38,9 @@ let converged = false;
 try {
   const endpoints = await stack.up();
   const runTag = Date.now().toString(36);
+  // A new database per site and run: a kept stack's earlier runs do not count.
   const databases = Object.fromEntries(
-    await Promise.all(endpoints.sites.map(async (s) => [s.site, await freshDatabase(s, runTag)] as const)),
+    await Promise.all(endpoints.sites.map(async (s) => [s.site, (await freshDatabase(s)).url] as const)),
   );
   const workDir = path.join(dataDir, "runs", runTag);
   const logger = pino(
@@ -72,7 +62,9 @@ try {
     say,
   });
   for (const line of formatSoakReport(report)) say(line);
-  converged = report.converged;
+  const leaks = logsLeakingSecrets(path.join(workDir, "logs"), stackSecrets(dataDir));
+  say(`credentials in the services' logs: ${leaks.length === 0 ? "none" : leaks.join(", ")}`);
+  converged = report.converged && leaks.length === 0;
 } finally {
   if (!values.keep) await stack.down();
 }

@@ -23,5 +23,5 @@ export {
   SCRAM_MECHANISMS,
   type BrokerSettings,
 } from "./servers/kafka-properties";
-export { credentialsFile } from "./credentials";
+export { credentialsFile, type StackCredentials } from "./credentials";
 export * as versions from "./versions";
