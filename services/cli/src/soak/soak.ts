@@ -105,6 +105,8 @@ async function freePort(): Promise<number> {
 
 async function readSite(site: string, database: string, tenants: string[]): Promise<SiteReading> {
   const client = new pg.Client({ connectionString: database, connectionTimeoutMillis: 5000 });
+  // A connection lost between queries must fail the next query, not end the process.
+  client.on("error", () => {});
   await client.connect();
   try {
     const calls = await client.query<{ n: string }>(

@@ -59,6 +59,8 @@ async function openConflicts(site: SiteConfig): Promise<number | undefined> {
       ? { connectionString: site.postgres.connectionString }
       : site.postgres;
   const client = new pg.Client({ ...config, connectionTimeoutMillis: 3000 });
+  // A connection lost between queries must fail the next query, not end the process.
+  client.on("error", () => {});
   try {
     await client.connect();
     const result = await client.query<{ n: string }>(

@@ -11,27 +11,42 @@ export function createPool(config: PostgresConfig, max = 10): pg.Pool {
   return pool;
 }
 
-/** Runs `work` in one transaction on one client; rolls back on any error. */
-export async function inTransaction<T>(
+/**
+ * Runs `work` with a client of the pool. A connection lost while the client is checked out but between
+ * queries (PostgreSQL restarting) is an 'error' event with nobody listening, which would end the process:
+ * it is caught here, the next query fails instead, and the client is destroyed rather than reused.
+ */
+export async function withClient<T>(
   pool: pg.Pool,
-  work: (client: pg.PoolClient) => Promise<T>,
+  work: (client: pg.PoolClient, markBroken: (error: Error) => void) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  const markBroken = (error: Error) => {
+    broken ??= error;
+  };
+  client.on("error", markBroken);
   try {
+    return await work(client, markBroken);
+  } finally {
+    // A destroyed client may still report its closing connection: it keeps the listener.
+    if (broken === undefined) client.off("error", markBroken);
+    client.release(broken);
+  }
+}
+
+/** Runs `work` in one transaction on one client; rolls back on any error. */
+export function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, async (client, markBroken) => {
     await client.query("BEGIN");
     try {
       const result = await work(client);
       await client.query("COMMIT");
       return result;
     } catch (error) {
-      // A client whose rollback fails has lost its connection: it is destroyed, not reused.
-      await client.query("ROLLBACK").catch((rollbackError: unknown) => {
-        broken = rollbackError as Error;
-      });
+      // A client whose rollback fails has lost its connection.
+      await client.query("ROLLBACK").catch(markBroken);
       throw error;
     }
-  } finally {
-    client.release(broken);
-  }
+  });
 }
