@@ -5,6 +5,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RebuildTarget } from "../../services/cli/src/replay/rebuild";
 import {
   CALLS_TOPIC,
   DLQ_TOPIC,
@@ -18,6 +19,7 @@ import { DirectoryObjectStore } from "@tandem/object-store";
 import { RecorderPublisher } from "@tandem/recorder";
 import { kafkaFor, storeFor } from "../support/clients";
 import { callEvent, publishCalls } from "../support/events";
+import { freshDatabase as freshDatabaseAt } from "../support/databases";
 import { exited, spawnTandem } from "../support/processes";
 import { stack } from "../support/stack";
 import { topologyOf, writeTopologyFile } from "../support/topology";
@@ -42,25 +44,17 @@ const jsonLines = (lines: string[]) =>
   lines.filter((line) => line.startsWith('{"topic"')).map((line) => JSON.parse(line));
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const lonAdmin = new pg.Client({ connectionString: lon.postgres.connectionString });
-const databases: string[] = [];
+const databases: Array<{ drop: () => Promise<void> }> = [];
 
+/** A new empty database at lon, dropped after the file's tests. */
 async function freshDatabase(): Promise<string> {
-  const name = `tandem_replay_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  await lonAdmin.query(`CREATE DATABASE ${name}`);
-  databases.push(name);
-  const url = new URL(lon.postgres.connectionString);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const database = await freshDatabaseAt(lon);
+  databases.push(database);
+  return database.url;
 }
 
-beforeAll(async () => {
-  await lonAdmin.connect();
-});
-
 afterAll(async () => {
-  for (const name of databases) await lonAdmin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await lonAdmin.end();
+  for (const database of databases) await database.drop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -390,6 +384,32 @@ describe("tandem replay", () => {
       expect(copied?.sha256).toBe(createHash("sha256").update(audio).digest("hex"));
     } finally {
       await client.end();
+    }
+  });
+
+  it("a rebuild sets aside an event PostgreSQL refuses, as the materializer does, and applies the others", async () => {
+    const { target } = await RebuildTarget.open({ connectionString: await freshDatabase() }, { kind: "lww" });
+    try {
+      const view = (event: CallCompleted, offset: number) => ({
+        topic: CALLS_TOPIC,
+        partition: 0,
+        offset: String(offset),
+        timestamp: new Date().toISOString(),
+        key: event.callId,
+        headers: {},
+        kind: "CallCompleted" as const,
+        event,
+      });
+      const [valid, refused] = [0, 1].map((i) => callEvent("lon", tenantId, randomUUID(), i));
+      refused!.caller = { number: "+12125550100", name: "Ann\u0000Lee" };
+      const { callsInserted, rejected } = await target.apply([view(valid!, 1), view(refused!, 2)]);
+      expect(callsInserted).toBe(1);
+      expect(rejected.map((r) => [r.key, r.error])).toEqual([
+        [refused!.callId, expect.stringMatching(/^PostgreSQL refused the event: .*SQLSTATE 22/)],
+      ]);
+      expect(await target.counts()).toMatchObject({ calls: 1 });
+    } finally {
+      await target.close();
     }
   });
 

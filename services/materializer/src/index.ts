@@ -8,9 +8,7 @@ export { createPool } from "./db/pool";
 export { REGISTER_NAMES } from "./core/users";
 // The apply path itself, for tools that rebuild a site's database from the log (tandem replay --rebuild).
 export { copyAudio } from "./audio/copy";
-export { planBatch, type DecodedRecord } from "./core/batch";
+export type { SourcedEvent } from "./core/batch";
+export { applyEvents } from "./db/apply";
 export { failureReason } from "./core/transfer";
-export { insertCalls } from "./db/calls";
-export { inTransaction } from "./db/pool";
-export { markPresent, type ClaimedTransfer } from "./db/transfers";
-export { applyUserEvents } from "./db/users";
+export { markPresent, pendingTransfers } from "./db/transfers";

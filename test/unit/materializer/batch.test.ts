@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CallCompleted, UserChanged } from "@tandem/events";
-import { callRow, planBatch, type DecodedRecord } from "../../../services/materializer/src/core/batch";
+import { callRow, planBatch, type SourcedEvent } from "../../../services/materializer/src/core/batch";
 
 const TENANT = "5f8c1a2e-9b7d-4c3e-8a1f-2d3e4f5a6b7c";
 
@@ -57,46 +57,40 @@ const at = (offset: number, topic = "nyc.calls.completed") => ({
 
 describe("batch planning", () => {
   it("keeps one row per call, from its first record, in call id order", () => {
-    const decoded: DecodedRecord[] = [
+    const events: SourcedEvent[] = [
       {
         record: at(5),
-        ok: true,
         event: { kind: "CallCompleted", event: call("00000000-0000-4000-8000-00000000000b") },
       },
       {
         record: at(6),
-        ok: true,
         event: { kind: "CallCompleted", event: call("00000000-0000-4000-8000-00000000000a") },
       },
       {
         record: at(7),
-        ok: true,
         event: { kind: "CallCompleted", event: call("00000000-0000-4000-8000-00000000000b") },
       },
     ];
-    const plan = planBatch(decoded);
+    const plan = planBatch(events);
     expect(plan.calls.map((c) => [c.callId.slice(-1), c.sourceOffset])).toEqual([
       ["a", 6],
       ["b", 5],
     ]);
-    expect(plan.appliedPerTopic.get("nyc.calls.completed")).toBe(3);
   });
 
-  it("groups user events by user in id order without duplicate events, and sets bad records aside", () => {
+  it("groups user events by user in id order without duplicate events", () => {
     const u1 = "00000000-0000-4000-8000-000000000002";
     const u2 = "00000000-0000-4000-8000-000000000001";
     const plan = planBatch([
-      { record: at(1, "users.changed"), ok: true, event: { kind: "UserChanged", event: user(u1, "x") } },
-      { record: at(2, "users.changed"), ok: false, reason: "no-magic-byte" },
-      { record: at(3, "users.changed"), ok: true, event: { kind: "UserChanged", event: user(u2, "y") } },
-      { record: at(4, "users.changed"), ok: true, event: { kind: "UserChanged", event: user(u1, "x") } },
-      { record: at(5, "users.changed"), ok: true, event: { kind: "UserChanged", event: user(u1, "z") } },
+      { record: at(1, "users.changed"), event: { kind: "UserChanged", event: user(u1, "x") } },
+      { record: at(3, "users.changed"), event: { kind: "UserChanged", event: user(u2, "y") } },
+      { record: at(4, "users.changed"), event: { kind: "UserChanged", event: user(u1, "x") } },
+      { record: at(5, "users.changed"), event: { kind: "UserChanged", event: user(u1, "z") } },
     ]);
     expect(plan.users.map((u) => [u.userId, u.events.map((e) => e.eventId)])).toEqual([
       [u2, ["y"]],
       [u1, ["x", "z"]],
     ]);
-    expect(plan.dlq).toEqual([{ record: at(2, "users.changed"), reason: "no-magic-byte" }]);
   });
 
   it("maps a call with audio to a pending row under the local key, and one without to 'none'", () => {

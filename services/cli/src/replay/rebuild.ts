@@ -10,17 +10,14 @@ import type { ObjectStore } from "@tandem/object-store";
 // The materializer exports only its long-running service; these are the internals of one batch and one
 // audio copy, reused rather than duplicated.
 import {
-  applyUserEvents,
+  applyEvents,
   copyAudio,
   createPool,
   failureReason,
-  inTransaction,
-  insertCalls,
   markPresent,
   migrate,
-  planBatch,
-  type ClaimedTransfer,
-  type DecodedRecord,
+  pendingTransfers,
+  type SourcedEvent,
 } from "@tandem/materializer";
 import type { RecordView } from "./records";
 
@@ -55,13 +52,12 @@ export class RebuildTarget {
   }
 
   /**
-   * Applies decoded events in one transaction, as a materializer batch. Returns the calls inserted and
-   * the events set aside because no audio key can be derived from them (the materializer dead-letters
-   * those).
+   * Applies decoded events as a materializer batch. Returns the calls inserted and the events set aside,
+   * as the materializer dead-letters them: no audio key can be derived, or PostgreSQL refuses them.
    */
   async apply(views: readonly RecordView[]): Promise<{ callsInserted: number; rejected: RecordView[] }> {
     const rejected: RecordView[] = [];
-    const decoded: DecodedRecord[] = [];
+    const events: Array<SourcedEvent<RecordView>> = [];
     for (const view of views) {
       if (view.kind === undefined || view.event === undefined) continue;
       const event = { kind: view.kind, event: view.event } as TandemEvent;
@@ -74,19 +70,11 @@ export class RebuildTarget {
           continue;
         }
       }
-      decoded.push({
-        record: { topic: view.topic, partition: view.partition, offset: view.offset },
-        ok: true,
-        event,
-      });
+      events.push({ record: view, event });
     }
-    const plan = planBatch(decoded);
-    const callsInserted = await inTransaction(this.pool, async (client) => {
-      const inserted = plan.calls.length > 0 ? await insertCalls(client, plan.calls) : 0;
-      for (const user of plan.users) await applyUserEvents(client, user.events, this.policy);
-      return inserted;
-    });
-    return { callsInserted, rejected };
+    const applied = await applyEvents(this.pool, this.policy, events);
+    for (const { record, reason } of applied.refused) rejected.push({ ...record, error: reason });
+    return { callsInserted: applied.callsInserted, rejected };
   }
 
   async counts(): Promise<{ calls: number; users: number; audioPending: number }> {
@@ -107,32 +95,8 @@ export class RebuildTarget {
     stores: ReadonlyMap<string, ObjectStore>,
     options: { concurrency: number; signal?: AbortSignal; onCopied?: () => void },
   ): Promise<AudioOutcome> {
-    const { rows } = await this.pool.query<{
-      call_id: string;
-      tenant_id: string;
-      origin_site: string;
-      audio_origin_object_key: string;
-      local_object_key: string;
-      audio_sha256: string;
-      audio_size_bytes: number;
-      audio_content_type: string;
-    }>(
-      `SELECT call_id, tenant_id, origin_site, audio_origin_object_key, local_object_key, audio_sha256,
-              audio_size_bytes, audio_content_type
-       FROM calls WHERE audio_state = 'pending' ORDER BY call_id`,
-    );
     const outcome: AudioOutcome = { copied: 0, bytes: 0, failed: [] };
-    const queue: ClaimedTransfer[] = rows.map((row) => ({
-      callId: row.call_id,
-      tenantId: row.tenant_id,
-      originSite: row.origin_site,
-      originKey: row.audio_origin_object_key,
-      localKey: row.local_object_key,
-      sha256: row.audio_sha256,
-      sizeBytes: row.audio_size_bytes,
-      contentType: row.audio_content_type,
-      attempts: 1,
-    }));
+    const queue = await pendingTransfers(this.pool);
     const worker = async () => {
       for (let transfer = queue.shift(); transfer !== undefined; transfer = queue.shift()) {
         if (options.signal?.aborted) return;

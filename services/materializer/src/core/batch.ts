@@ -44,14 +44,17 @@ export interface CallRow {
   sourceOffset: number;
 }
 
-export interface BatchPlan<R extends SourceRecord = SourceRecord> {
+/** A decoded event and the record it came from. */
+export interface SourcedEvent<R extends SourceRecord = SourceRecord> {
+  record: R;
+  event: TandemEvent;
+}
+
+export interface BatchPlan {
   /** One row per call id, from its first record in the batch (a call is immutable). */
   calls: CallRow[];
   /** Per user, in user id order (a fixed lock order), the user's events without duplicates. */
   users: Array<{ userId: string; events: UserChanged[] }>;
-  dlq: Array<{ record: R; reason: string }>;
-  /** Count of applied events per topic, for metrics. */
-  appliedPerTopic: Map<string, number>;
 }
 
 export function callRow(event: CallCompleted, source: SourceRecord): CallRow {
@@ -88,25 +91,18 @@ export function callRow(event: CallCompleted, source: SourceRecord): CallRow {
   };
 }
 
-export function planBatch<R extends SourceRecord>(decoded: readonly DecodedRecord<R>[]): BatchPlan<R> {
+export function planBatch(events: readonly SourcedEvent[]): BatchPlan {
   const calls = new Map<string, CallRow>();
   const users = new Map<string, Map<string, UserChanged>>();
-  const dlq: BatchPlan<R>["dlq"] = [];
-  const appliedPerTopic = new Map<string, number>();
-  for (const item of decoded) {
-    if (!item.ok) {
-      dlq.push({ record: item.record, reason: item.reason });
-      continue;
-    }
-    appliedPerTopic.set(item.record.topic, (appliedPerTopic.get(item.record.topic) ?? 0) + 1);
-    if (item.event.kind === "CallCompleted") {
-      const event = item.event.event;
-      if (!calls.has(event.callId)) calls.set(event.callId, callRow(event, item.record));
+  for (const { record, event: decoded } of events) {
+    if (decoded.kind === "CallCompleted") {
+      const event = decoded.event;
+      if (!calls.has(event.callId)) calls.set(event.callId, callRow(event, record));
     } else {
-      const event = item.event.event;
-      const events = users.get(event.userId) ?? new Map<string, UserChanged>();
-      if (!events.has(event.eventId)) events.set(event.eventId, event);
-      users.set(event.userId, events);
+      const event = decoded.event;
+      const forUser = users.get(event.userId) ?? new Map<string, UserChanged>();
+      if (!forUser.has(event.eventId)) forUser.set(event.eventId, event);
+      users.set(event.userId, forUser);
     }
   }
   return {
@@ -114,8 +110,6 @@ export function planBatch<R extends SourceRecord>(decoded: readonly DecodedRecor
     users: [...users.entries()]
       .sort(([a], [b]) => compare(a, b))
       .map(([userId, events]) => ({ userId, events: [...events.values()] })),
-    dlq,
-    appliedPerTopic,
   };
 }
 

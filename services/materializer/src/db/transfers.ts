@@ -15,6 +15,36 @@ export interface ClaimedTransfer {
   attempts: number;
 }
 
+/** The call columns a transfer needs, as `transferOf` reads them. */
+const TRANSFER_COLUMNS = `c.call_id, c.tenant_id, c.origin_site, c.audio_origin_object_key, c.local_object_key,
+  c.audio_sha256, c.audio_size_bytes, c.audio_content_type`;
+
+interface TransferRow {
+  call_id: string;
+  tenant_id: string;
+  origin_site: string;
+  audio_origin_object_key: string;
+  local_object_key: string;
+  audio_sha256: string;
+  audio_size_bytes: number;
+  audio_content_type: string;
+  attempts: number;
+}
+
+function transferOf(row: TransferRow): ClaimedTransfer {
+  return {
+    callId: row.call_id,
+    tenantId: row.tenant_id,
+    originSite: row.origin_site,
+    originKey: row.audio_origin_object_key,
+    localKey: row.local_object_key,
+    sha256: row.audio_sha256,
+    sizeBytes: row.audio_size_bytes,
+    contentType: row.audio_content_type,
+    attempts: row.attempts,
+  };
+}
+
 /**
  * Claims due transfers for one attempt each: the attempt is counted and the transfer leased (its next
  * attempt moved past the lease) in the claiming transaction, so a process that dies mid-copy leaves it
@@ -25,17 +55,7 @@ export async function claimTransfers(
   limit: number,
   leaseMs: number,
 ): Promise<ClaimedTransfer[]> {
-  const { rows } = await pool.query<{
-    call_id: string;
-    tenant_id: string;
-    origin_site: string;
-    audio_origin_object_key: string;
-    local_object_key: string;
-    audio_sha256: string;
-    audio_size_bytes: number;
-    audio_content_type: string;
-    attempts: number;
-  }>(
+  const { rows } = await pool.query<TransferRow>(
     `WITH due AS (
        SELECT t.call_id FROM audio_transfers t JOIN calls c ON c.call_id = t.call_id
        WHERE t.completed_at IS NULL AND c.audio_state = 'pending' AND t.next_attempt_at <= now()
@@ -47,22 +67,19 @@ export async function claimTransfers(
        FROM due WHERE t.call_id = due.call_id
        RETURNING t.call_id, t.attempts
      )
-     SELECT c.call_id, c.tenant_id, c.origin_site, c.audio_origin_object_key, c.local_object_key,
-            c.audio_sha256, c.audio_size_bytes, c.audio_content_type, claimed.attempts
+     SELECT ${TRANSFER_COLUMNS}, claimed.attempts
      FROM claimed JOIN calls c ON c.call_id = claimed.call_id`,
     [limit, leaseMs],
   );
-  return rows.map((row) => ({
-    callId: row.call_id,
-    tenantId: row.tenant_id,
-    originSite: row.origin_site,
-    originKey: row.audio_origin_object_key,
-    localKey: row.local_object_key,
-    sha256: row.audio_sha256,
-    sizeBytes: row.audio_size_bytes,
-    contentType: row.audio_content_type,
-    attempts: row.attempts,
-  }));
+  return rows.map(transferOf);
+}
+
+/** Every call whose audio is still pending, as a first attempt (a rebuild copies them all at once). */
+export async function pendingTransfers(pool: pg.Pool): Promise<ClaimedTransfer[]> {
+  const { rows } = await pool.query<TransferRow>(
+    `SELECT ${TRANSFER_COLUMNS}, 1 AS attempts FROM calls c WHERE c.audio_state = 'pending' ORDER BY c.call_id`,
+  );
+  return rows.map(transferOf);
 }
 
 export async function markPresent(
