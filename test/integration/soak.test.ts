@@ -59,6 +59,8 @@ it("converges after a minute and a half of overlapping faults, with no call lost
   process.stderr.write(`${formatSoakReport(report).join("\n")}\n`);
   expect(report.problems).toEqual([]);
   expect(report.converged).toBe(true);
+  // A service that dies by itself (not killed by the schedule) is a defect even if the sites converge.
+  expect(Object.entries(report.unexpectedExits).filter(([, exits]) => exits > 0)).toEqual([]);
   expect(Object.values(report.faultsInjected).every((n) => n > 0)).toBe(true);
   expect(report.callsRecorded).toBeGreaterThan(0);
   for (const reading of report.readings) {

@@ -1,6 +1,7 @@
 /**
  * The long soak on a stack of its own: `npx tsx test/soak/run.ts --minutes 10 --seed 1 [--keep]`.
- * Exits 0 only if the sites converged after the faults.
+ * Exits 0 only if the sites converged after the faults, no service died by itself and none logged a
+ * credential.
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -34,7 +35,7 @@ const stack = new LocalStack({
   secure: true,
   progress: (message) => say(`[stack] ${message}`),
 });
-let converged = false;
+let passed = false;
 try {
   const endpoints = await stack.up();
   const runTag = Date.now().toString(36);
@@ -64,8 +65,9 @@ try {
   for (const line of formatSoakReport(report)) say(line);
   const leaks = logsLeakingSecrets(path.join(workDir, "logs"), stackSecrets(dataDir));
   say(`credentials in the services' logs: ${leaks.length === 0 ? "none" : leaks.join(", ")}`);
-  converged = report.converged && leaks.length === 0;
+  const crashed = Object.values(report.unexpectedExits).some((exits) => exits > 0);
+  passed = report.converged && leaks.length === 0 && !crashed;
 } finally {
   if (!values.keep) await stack.down();
 }
-process.exit(converged ? 0 : 1);
+process.exit(passed ? 0 : 1);
