@@ -53,6 +53,13 @@ describe("bridge faults against real clusters", () => {
           60_000,
         );
         expect(bridge.status()[0]!.state).toBe("down");
+        // What waits for the target ages, although no batch completes.
+        const waiting = await waitFor(
+          async () => bridge.status()[0]!.lagSeconds,
+          (seconds) => seconds >= 2,
+          30_000,
+        );
+        expect(waiting).toBeGreaterThanOrEqual(2);
       } finally {
         await test.start("lon", "kafka");
       }
@@ -65,6 +72,12 @@ describe("bridge faults against real clusters", () => {
       );
       expect(new Set(received.map((c) => c.event.eventId))).toEqual(new Set(sent.map((e) => e.eventId)));
       expect(bridge.status()[0]!.state).toBe("running");
+      expect(
+        await waitFor(
+          async () => bridge.status()[0]!.lagSeconds,
+          (seconds) => seconds === 0,
+        ),
+      ).toBe(0);
 
       expect(orderByPartition(received)).toEqual(orderByPartition(await callsAt(nyc, CALLS_TOPIC, tenant)));
     } finally {

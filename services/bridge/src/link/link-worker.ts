@@ -62,11 +62,14 @@ export interface LinkStatus {
   schedule: LinkConfig["schedule"]["kind"];
   catchUpRequested: boolean;
   lagRecords: number;
+  /** Age of the oldest record fetched but not yet forwarded; 0 when caught up. */
+  lagSeconds: number;
   lastForwardedAt: string | undefined;
   lastError: string | undefined;
 }
 
 const SCHEDULE_CHECK_MS = 1000;
+const LAG_SAMPLE_MS = 1000;
 /** Longest wait between heartbeats to the source group while a delivery is retried. */
 const HEARTBEAT_SLICE_MS = 2000;
 
@@ -107,6 +110,11 @@ export class LinkWorker {
   /** Exactly-once: for each source partition, the next offset the target has recorded; lower ones are done. */
   private readonly committedAtTarget = new Map<string, bigint>();
   private readonly partitionLag = new Map<string, number>();
+  /**
+   * Per source partition, the timestamp of the oldest record fetched and not yet forwarded. After a batch
+   * that left records behind it is the batch's last timestamp: the next record is no older.
+   */
+  private readonly oldestPendingAt = new Map<string, number>();
   private currentState: LinkState = "starting";
   private paused = false;
   private manualRequest: ManualRequest | undefined;
@@ -140,6 +148,10 @@ export class LinkWorker {
     this.timers.push(setInterval(() => void this.checkSchedule(), SCHEDULE_CHECK_MS));
     this.timers.push(setInterval(() => void this.emitHeartbeat(), this.heartbeatIntervalMs));
     this.timers.push(setInterval(() => void this.refreshTopics(), this.topicRefreshMs));
+    // While a delivery waits for a peer, no batch completes: the age of what waits grows all the same.
+    this.timers.push(
+      setInterval(() => this.metrics.lagSeconds.set({ link: this.id }, this.lagSeconds()), LAG_SAMPLE_MS),
+    );
     await this.checkSchedule();
   }
 
@@ -172,6 +184,7 @@ export class LinkWorker {
       schedule: this.link.schedule.kind,
       catchUpRequested: this.manualRequest !== undefined,
       lagRecords: [...this.partitionLag.values()].reduce((a, b) => a + b, 0),
+      lagSeconds: this.lagSeconds(),
       lastForwardedAt: this.lastForwardedAt?.toISOString(),
       lastError: this.lastError,
     };
@@ -250,7 +263,12 @@ export class LinkWorker {
       sessionTimeout: 30_000,
       retry: { retries: 8, restartOnFailure: async () => true },
     });
-    consumer.on(consumer.events.GROUP_JOIN, () => this.committedAtTarget.clear());
+    // A rebalance may move partitions elsewhere: what is known of them is learnt again from the next batches.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.committedAtTarget.clear();
+      this.partitionLag.clear();
+      this.oldestPendingAt.clear();
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.failed("consumer", payload.error);
       if (!payload.restart && !this.abort.signal.aborted) void this.restartConsumer();
@@ -392,7 +410,10 @@ export class LinkWorker {
     const { batch, resolveOffset } = payload;
     const { topic, partition } = batch;
     const eos = this.link.delivery === "exactly-once";
-    this.partitionLag.set(partitionKey(topic, partition), Number(batch.offsetLag()));
+    const key = partitionKey(topic, partition);
+    this.partitionLag.set(key, Number(batch.offsetLag()));
+    const first = batch.messages[0];
+    if (first !== undefined) this.oldestPendingAt.set(key, Number(first.timestamp));
     this.metrics.lagRecords.set({ link: this.id }, this.status().lagRecords);
     if (this.paused || this.abort.signal.aborted) return;
 
@@ -423,7 +444,7 @@ export class LinkWorker {
           await this.resetTargetProducer().catch(() => {});
           throw error;
         }
-        this.committedAtTarget.set(partitionKey(topic, partition), BigInt(next));
+        this.committedAtTarget.set(key, BigInt(next));
       } else {
         for (const topicMessages of requests)
           await this.targetProducer!.sendBatch({ topicMessages, acks: -1 });
@@ -449,12 +470,11 @@ export class LinkWorker {
         Math.max(0, now.getTime() - Number(message.timestamp)) / 1000,
       );
     }
-    const lagAfter = Number(batch.offsetLag());
-    const oldestPending = lagAfter > 0 ? batch.messages.at(-1)?.timestamp : undefined;
-    this.metrics.lagSeconds.set(
-      { link: this.id },
-      oldestPending === undefined ? 0 : Math.max(0, now.getTime() - Number(oldestPending)) / 1000,
-    );
+    const last = batch.messages.at(-1);
+    if (Number(batch.offsetLag()) > 0 && last !== undefined)
+      this.oldestPendingAt.set(key, Number(last.timestamp));
+    else this.oldestPendingAt.delete(key);
+    this.metrics.lagSeconds.set({ link: this.id }, this.lagSeconds());
     if (delivered.forwarded > 0) this.lastForwardedAt = now;
   }
 
@@ -576,6 +596,11 @@ export class LinkWorker {
    * group meanwhile. Undefined when the batch must be abandoned uncommitted (rebalance or stop): it will
    * be read again.
    */
+  private lagSeconds(): number {
+    const oldest = Math.min(...this.oldestPendingAt.values());
+    return Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) / 1000 : 0;
+  }
+
   private async untilDelivered<T>(
     payload: EachBatchPayload,
     deliver: () => Promise<T>,
