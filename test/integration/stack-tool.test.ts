@@ -2,9 +2,12 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import fs from "node:fs";
+import { Kafka, logLevel } from "kafkajs";
 import { inject, expect, it } from "vitest";
 import { LocalStack } from "@tandem/stack";
+import { kafkaFor } from "../support/clients";
 import { stack } from "../support/stack";
+import { until } from "../support/wait";
 
 const provided = inject("tandemStack");
 const local = provided.mode === "local";
@@ -41,4 +44,57 @@ it.runIf(local)(
     expect(pidOf(after, "lon", "s3")).not.toBe(pidOf(before, "lon", "s3"));
     expect(pidOf(after, "nyc", "kafka")).toBe(pidOf(before, "nyc", "kafka"));
   },
+);
+
+it.runIf(local)(
+  "a restarted broker counts as ready only once it serves its topics again: a client that never retries uses them at once",
+  async () => {
+    const test = await stack();
+    const sfo = test.site("sfo");
+    const admin = kafkaFor(sfo).admin();
+    await admin.connect();
+    const topics = Array.from(
+      { length: 150 },
+      (_, i) => `restart-ready-${crypto.randomUUID().slice(0, 8)}-${i}`,
+    );
+    try {
+      await admin.createTopics({
+        topics: topics.map((topic) => ({ topic, numPartitions: 4 })),
+        waitForLeaders: true,
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    // Killed, not stopped: the broker recovers its logs on the way up.
+    await test.kill("sfo", "kafka");
+    await until("sfo's broker to be gone", async () => {
+      const rows = await new LocalStack({ dataDir: (provided as { dataDir: string }).dataDir }).status();
+      return rows.find((r) => r.site === "sfo" && r.kind === "kafka")?.pid === undefined;
+    });
+    await test.start("sfo", "kafka");
+
+    const impatient = new Kafka({
+      clientId: "restart-ready",
+      brokers: sfo.kafka.brokers,
+      retry: { retries: 0 },
+      logLevel: logLevel.NOTHING,
+    });
+    const check = impatient.admin();
+    const producer = impatient.producer();
+    await check.connect();
+    await producer.connect();
+    try {
+      const metadata = await check.fetchTopicMetadata({ topics });
+      expect(metadata.topics.flatMap((t) => t.partitions).every((p) => p.leader >= 0)).toBe(true);
+      await producer.send({ topic: topics.at(-1)!, acks: -1, messages: [{ value: "after the restart" }] });
+    } finally {
+      await producer.disconnect();
+      await check.disconnect();
+      const cleanup = kafkaFor(sfo).admin();
+      await cleanup.connect();
+      await cleanup.deleteTopics({ topics });
+      await cleanup.disconnect();
+    }
+  },
+  180_000,
 );

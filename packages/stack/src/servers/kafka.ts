@@ -137,7 +137,14 @@ export function kafkaServer(ctx: SiteContext): LocalServer {
           await admin.connect();
           try {
             const cluster = await admin.describeCluster();
-            return cluster.brokers.length > 0 && cluster.controller !== null;
+            if (cluster.brokers.length === 0 || cluster.controller === null) return false;
+            // A restarted broker answers before it serves its partitions again (it replays its metadata and
+            // loads its logs first): until then clients are told "This server does not host this
+            // topic-partition" or "is not the leader", and kafkajs gives up after its retries. Reading
+            // every partition's offsets succeeds only once each is served.
+            const topics = await admin.listTopics();
+            await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic)));
+            return true;
           } finally {
             await admin.disconnect();
           }
