@@ -242,6 +242,11 @@ describe("tandem replay", () => {
   let to = "";
 
   beforeAll(async () => {
+    // The call recorded at nyc below needs nyc's own topics, whichever tests ran before.
+    const nycAdmin = kafkaFor(nyc).admin();
+    await nycAdmin.connect();
+    await ensureSiteTopics(nycAdmin);
+    await nycAdmin.disconnect();
     before = await publishCalls(lon, 3, tenantId);
     await pause(1100);
     from = new Date().toISOString();
