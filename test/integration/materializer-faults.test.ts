@@ -23,6 +23,7 @@ import type { SiteEndpoints } from "@tandem/stack";
 import { runMaterializer, type Materializer } from "../../services/materializer/src";
 import { RecorderPublisher, type CallMetadata } from "../../services/recorder/src/publisher";
 import { kafkaFor, readTopic, storeFor } from "../support/clients";
+import { freshDatabase as freshDatabaseAt } from "../support/databases";
 import { stack } from "../support/stack";
 import { until } from "../support/wait";
 
@@ -33,19 +34,16 @@ const logger = createLogger("materializer-faults-test");
 logger.level = "error";
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-materializer-"));
 
-const admin = new pg.Client({ connectionString: lon.postgres.connectionString });
-const created: string[] = [];
+const databases: Array<{ drop: () => Promise<void> }> = [];
 const pools: pg.Pool[] = [];
 
+/** A new empty database at lon with a pool on it; both go after the file's tests. */
 async function freshDatabase(): Promise<{ url: string; pool: pg.Pool }> {
-  const name = `tandem_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  created.push(name);
-  const url = new URL(lon.postgres.connectionString);
-  url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.toString() });
+  const database = await freshDatabaseAt(lon);
+  databases.push(database);
+  const pool = new pg.Pool({ connectionString: database.url });
   pools.push(pool);
-  return { url: url.toString(), pool };
+  return { url: database.url, pool };
 }
 
 function topology(
@@ -179,7 +177,6 @@ async function audioStates(pool: pg.Pool, tenantId: string) {
 }
 
 beforeAll(async () => {
-  await admin.connect();
   for (const kafka of [lonKafka, nycKafka]) {
     const kafkaAdmin = kafka.admin();
     await kafkaAdmin.connect();
@@ -197,8 +194,7 @@ afterAll(async () => {
   await lonProducer.disconnect();
   await nycProducer.disconnect();
   await Promise.all(pools.map((pool) => pool.end()));
-  for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
+  for (const database of databases) await database.drop();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -24,6 +24,7 @@ import {
 } from "../../services/materializer/src";
 import { RecorderPublisher, type CallMetadata } from "../../services/recorder/src/publisher";
 import { kafkaFor, readTopic, storeFor } from "../support/clients";
+import { freshDatabase as freshDatabaseAt } from "../support/databases";
 import { stack } from "../support/stack";
 import { until } from "../support/wait";
 
@@ -33,8 +34,7 @@ const nyc = testStack.site("nyc");
 const logger = createLogger("materializer-test");
 logger.level = "error";
 
-const admin = new pg.Client({ connectionString: lon.postgres.connectionString });
-const created: string[] = [];
+const databases: Array<{ drop: () => Promise<void> }> = [];
 const pools: pg.Pool[] = [];
 
 function poolFor(connectionString: string): pg.Pool {
@@ -43,13 +43,11 @@ function poolFor(connectionString: string): pg.Pool {
   return pool;
 }
 
+/** A new empty database at lon, dropped after the file's tests. */
 async function freshDatabase(): Promise<string> {
-  const name = `tandem_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  created.push(name);
-  const url = new URL(lon.postgres.connectionString);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const database = await freshDatabaseAt(lon);
+  databases.push(database);
+  return database.url;
 }
 
 function siteConfig(site: SiteEndpoints, connectionString: string, mergePolicy: MergePolicy) {
@@ -154,7 +152,6 @@ async function start(connectionString: string, policy?: MergePolicy, groupId?: s
 }
 
 beforeAll(async () => {
-  await admin.connect();
   for (const kafka of [lonKafka, nycKafka]) {
     const kafkaAdmin = kafka.admin();
     await kafkaAdmin.connect();
@@ -176,8 +173,7 @@ afterAll(async () => {
   await lonProducer.disconnect();
   await nycProducer.disconnect();
   await Promise.all(pools.map((pool) => pool.end()));
-  for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
+  for (const database of databases) await database.drop();
 });
 
 async function callRows(pool: pg.Pool, tenantId: string) {
