@@ -21,6 +21,7 @@ import { DirectoryObjectStore, type ObjectStore } from "@tandem/object-store";
 import { createLogger } from "@tandem/runtime";
 import type { SiteEndpoints } from "@tandem/stack";
 import { runMaterializer, type Materializer } from "../../services/materializer/src";
+import { materializedTopics } from "../../services/materializer/src/core/topics";
 import { RecorderPublisher, type CallMetadata } from "../../services/recorder/src/publisher";
 import { kafkaFor, readTopic, storeFor } from "../support/clients";
 import { freshDatabase as freshDatabaseAt } from "../support/databases";
@@ -142,14 +143,25 @@ async function restartLonStore(): Promise<void> {
 }
 
 const running: Materializer[] = [];
-async function start(connectionString: string, stores?: Parameters<typeof topology>[1], maxAttempts = 50) {
+async function start(
+  connectionString: string,
+  {
+    stores,
+    maxAttempts = 50,
+    groupId = `test-materializer-${randomUUID()}`,
+  }: {
+    stores?: Parameters<typeof topology>[1];
+    maxAttempts?: number;
+    groupId?: string;
+  } = {},
+) {
   const materializer = await runMaterializer({
     topology: topology(connectionString, stores),
     siteId: "lon",
     logger,
     options: {
       consumer: {
-        groupId: `test-materializer-${randomUUID()}`,
+        groupId,
         topicRefreshMs: 1000,
         retryInitialMs: 200,
         retryMaxMs: 2000,
@@ -160,6 +172,26 @@ async function start(connectionString: string, stores?: Parameters<typeof topolo
   running.push(materializer);
   await materializer.joined;
   return materializer;
+}
+
+/** Records in lon's topics that the group has not committed yet. */
+async function groupLag(groupId: string): Promise<number> {
+  const admin = lonKafka.admin();
+  await admin.connect();
+  try {
+    const topics = materializedTopics(await admin.listTopics(), "lon");
+    let lag = 0;
+    for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      for (const { partition, offset } of partitions) {
+        const end = ends.find((e) => e.partition === partition)!;
+        lag += Number(end.high) - Math.max(0, Number(offset));
+      }
+    }
+    return lag;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 async function audioStates(pool: pg.Pool, tenantId: string) {
@@ -242,9 +274,9 @@ describe("materializer faults at lon", () => {
     const lonDir = path.join(tmp, "lon-audio");
     const nycDir = path.join(tmp, "nyc-audio");
     const toDirectory = await freshDatabase();
-    await start(toDirectory.url, { lon: { kind: "directory", path: lonDir } });
+    await start(toDirectory.url, { stores: { lon: { kind: "directory", path: lonDir } } });
     const toS3 = await freshDatabase();
-    await start(toS3.url, { nyc: { kind: "directory", path: nycDir } });
+    await start(toS3.url, { stores: { nyc: { kind: "directory", path: nycDir } } });
 
     const tenantId = randomUUID();
     const fromS3Bytes = Buffer.alloc(300_000, 3);
@@ -275,7 +307,7 @@ describe("materializer faults at lon", () => {
 
   it("never marks a mismatching or missing copy present: after the retry budget the audio fails to the DLQ", async () => {
     const { url, pool } = await freshDatabase();
-    await start(url, {}, 2);
+    await start(url, { maxAttempts: 2 });
     const tenantId = randomUUID();
     const real = await publisherAtNyc().publishCallCompleted(
       callFor(tenantId),
@@ -309,6 +341,51 @@ describe("materializer faults at lon", () => {
     expect(ids).toContain(mismatching.callId);
     expect(ids).toContain(missing.callId);
   });
+
+  it("a batch retrying when its consumer is replaced is left to the new consumer, which applies it", async () => {
+    const { url, pool } = await freshDatabase();
+    const groupId = `test-materializer-${randomUUID()}`;
+    await start(url, { groupId });
+    // The stack's history (other tests' users among it) applied first: only the next user change will fail.
+    await until("the group caught up", async () => (await groupLag(groupId)) === 0, 120_000);
+
+    await pool.query("ALTER TABLE users RENAME TO users_hidden");
+    const userId = randomUUID();
+    const tenantId = randomUUID();
+    await new RecorderPublisher({
+      site: "lon",
+      producer: lonProducer,
+      codec: lonCodec,
+      store: storeFor(lon),
+      clock,
+    }).publishUserChanged({
+      userId,
+      tenantId,
+      groupId: randomUUID(),
+      operation: "UPSERT",
+      changes: { name: "Ada" },
+    });
+    // Its batch fails and is retried (every 200 ms to 2 s) from now on.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // A site that appears (a bridge creates its remote topic) makes the materializer replace its consumer.
+    const admin = lonKafka.admin();
+    await admin.connect();
+    const newSite = `x${randomUUID().slice(0, 8)}`;
+    await ensureTopics(admin, [{ topic: `${newSite}.${CALLS_TOPIC}`, numPartitions: 1 }]);
+    await admin.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    await pool.query("ALTER TABLE users_hidden RENAME TO users");
+
+    await until(
+      "the user applied",
+      async () => {
+        const { rows } = await pool.query("SELECT name FROM users WHERE user_id = $1", [userId]);
+        return rows[0]?.name === "Ada";
+      },
+      60_000,
+    );
+    await until("the new site's topic consumed", async () => (await groupLag(groupId)) === 0, 60_000);
+  }, 300_000);
 
   it("loses and doubles nothing when the process is killed mid-batch and restarted", async () => {
     const { url, pool } = await freshDatabase();

@@ -8,6 +8,8 @@ export interface RetryOptions {
   onRetry?: (attempt: number, error: unknown, waitMs: number) => void;
   /** Stop retrying after this many attempts (default: never, until aborted). */
   maxAttempts?: number;
+  /** An error for which this returns false is thrown at once instead of retried (default: retry all). */
+  retryIf?: (error: unknown) => boolean;
   random?: () => number;
 }
 
@@ -21,7 +23,11 @@ export async function retryWithBackoff<T>(action: () => Promise<T>, options: Ret
     try {
       return await action();
     } catch (error) {
-      if (options.signal?.aborted || (options.maxAttempts !== undefined && attempt >= options.maxAttempts))
+      if (
+        options.signal?.aborted ||
+        (options.maxAttempts !== undefined && attempt >= options.maxAttempts) ||
+        options.retryIf?.(error) === false
+      )
         throw error;
       const waitMs = backoffDelay(attempt - 1, random, options.policy ?? DEFAULT_BACKOFF);
       options.onRetry?.(attempt, error, waitMs);

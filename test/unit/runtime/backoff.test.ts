@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { backoffDelay, DEFAULT_BACKOFF } from "@tandem/runtime";
+import { backoffDelay, DEFAULT_BACKOFF, retryWithBackoff } from "@tandem/runtime";
 import type { BackoffPolicy } from "@tandem/runtime";
 
 const policy: BackoffPolicy = { initialMs: 100, maxMs: 5_000, multiplier: 2, jitter: 0.5 };
@@ -43,5 +43,36 @@ describe("backoffDelay", () => {
     expect(() => backoffDelay(0, () => 1)).toThrow(RangeError);
     expect(() => backoffDelay(0, () => Number.NaN)).toThrow(RangeError);
     expect(() => backoffDelay(0, () => 0, { ...policy, jitter: 2 })).toThrow(RangeError);
+  });
+});
+
+describe("retryWithBackoff", () => {
+  const fast = { policy: { initialMs: 1, maxMs: 1, multiplier: 1, jitter: 0 } };
+
+  it("retries until the action succeeds", async () => {
+    let calls = 0;
+    const result = await retryWithBackoff(async () => {
+      if (++calls < 3) throw new Error("not yet");
+      return "done";
+    }, fast);
+    expect(result).toBe("done");
+    expect(calls).toBe(3);
+  });
+
+  it("throws at once an error that retryIf refuses, without waiting or calling again", async () => {
+    let calls = 0;
+    const retries: unknown[] = [];
+    const refused = new Error("abandoned");
+    await expect(
+      retryWithBackoff(
+        async () => {
+          calls++;
+          throw calls === 1 ? new Error("transient") : refused;
+        },
+        { ...fast, retryIf: (error) => error !== refused, onRetry: (_attempt, error) => retries.push(error) },
+      ),
+    ).rejects.toBe(refused);
+    expect(calls).toBe(2);
+    expect(retries).toHaveLength(1);
   });
 });

@@ -30,5 +30,10 @@ export function formatSoakReport(report: SoakReport): string[] {
     lines.push(
       `  difference: ${difference.kind} ${difference.id} at ${difference.site}: ${difference.cause} (${difference.detail})`,
     );
+  for (const [service, warnings] of Object.entries(report.serviceWarnings)) {
+    if (warnings.length === 0) continue;
+    lines.push(`  ${service} logged:`);
+    for (const warning of warnings) lines.push(`    ${warning}`);
+  }
   return lines;
 }

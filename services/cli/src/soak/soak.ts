@@ -14,6 +14,7 @@ import { writeTopologyFile } from "../local-topology";
 import { verifySites, type VerifyReport } from "../verify/verify";
 import { convergenceProblems, type ConflictRow, type SiteReading } from "./convergence";
 import { LagTracker, parseLinkLag, type LinkLag } from "./lag";
+import { logWarnings } from "./log-digest";
 import { TcpProxy } from "./proxy";
 import {
   describeFault,
@@ -73,6 +74,8 @@ export interface SoakReport {
   maxLag: LinkLag;
   lagByLink: Record<string, LinkLag>;
   unexpectedExits: Record<string, number>;
+  /** Per service, its logged warnings by message (see `logWarnings`); only for a run that did not converge. */
+  serviceWarnings: Record<string, string[]>;
   /** From the last fault cleared to the sites converged (or to the deadline). */
   convergeMs: number;
   readings: SiteReading[];
@@ -435,13 +438,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         maxLag: lag.max,
         lagByLink: Object.fromEntries(lag.byLink),
         unexpectedExits: Object.fromEntries(services.map((s) => [s.spec.name, s.unexpectedExits])),
+        serviceWarnings: {},
         convergeMs: Date.now() - clearedAt,
         readings,
         audit: report,
         problems,
         converged: problems.length === 0,
       };
-      if (settled.converged || Date.now() > deadline) break;
+      if (settled.converged) break;
+      if (Date.now() > deadline) {
+        settled.serviceWarnings = Object.fromEntries(
+          services.map((s) => [s.spec.name, logWarnings(s.spec.logFile)]),
+        );
+        break;
+      }
       await sleep(5000);
     }
     return settled;

@@ -5,7 +5,7 @@ import type { EventCodec } from "@tandem/events";
 import { DEFAULT_BACKOFF, retryWithBackoff, type Logger } from "@tandem/runtime";
 import { materializedTopics, sameTopics } from "../core/topics";
 import type { MaterializerMetrics } from "../metrics";
-import { processBatch } from "./process";
+import { processBatch, type BatchOutcome } from "./process";
 
 export interface ConsumerOptions {
   groupId: string;
@@ -29,8 +29,6 @@ export interface EventConsumer {
   };
   stop(): Promise<void>;
 }
-
-class Abandoned extends Error {}
 
 /**
  * The site's event consumer. kafkajs matches a subscription only against the topics existing when it
@@ -72,16 +70,16 @@ export async function startEventConsumer(deps: {
       value: message.value,
       headers: message.headers,
     }));
-    const outcome = await retryWithBackoff(
-      async () => {
-        if (!payload.isRunning() || payload.isStale()) throw new Abandoned("batch abandoned");
-        return processBatch({ ...deps, records });
-      },
-      {
+    // A batch whose consumer stopped or whose partition moved is left to the partition's next reader, which
+    // starts from the committed offset; retrying it would hold up the consumer's stop (and restart) forever.
+    const abandoned = () => !payload.isRunning() || payload.isStale();
+    let outcome: BatchOutcome;
+    try {
+      outcome = await retryWithBackoff(() => processBatch({ ...deps, records }), {
         policy: { ...DEFAULT_BACKOFF, initialMs: options.retryInitialMs, maxMs: options.retryMaxMs },
         signal: stopping.signal,
+        retryIf: () => !abandoned(),
         onRetry: (attempt, error, waitMs) => {
-          if (error instanceof Abandoned) return;
           retrying = (error as Error).message;
           metrics.batchRetries.inc();
           logger.warn(
@@ -90,8 +88,18 @@ export async function startEventConsumer(deps: {
           );
           payload.heartbeat().catch(() => {});
         },
-      },
-    );
+      });
+    } catch (error) {
+      retrying = undefined;
+      if (abandoned()) {
+        logger.info(
+          { topic: batch.topic, partition: batch.partition },
+          "batch left to the partition's next reader",
+        );
+        return;
+      }
+      throw error;
+    }
     retrying = undefined;
     const last = batch.messages.at(-1);
     if (last !== undefined) payload.resolveOffset(last.offset);
@@ -101,6 +109,13 @@ export async function startEventConsumer(deps: {
     metrics.batchSeconds.observe((performance.now() - started) / 1000);
     lastBatchAt = new Date().toISOString();
     if (outcome.callsInserted > 0) deps.onCallsInserted();
+  };
+
+  let refreshing = Promise.resolve();
+  const refreshSoon = () => {
+    refreshing = refreshing
+      .then(refresh)
+      .catch((error: unknown) => logger.warn({ err: error }, "topic list check failed; next check later"));
   };
 
   const subscribe = async (wanted: string[]) => {
@@ -113,38 +128,47 @@ export async function startEventConsumer(deps: {
       joined = true;
       markJoined();
     });
-    await next.connect();
-    await next.subscribe({ topics: wanted, fromBeginning: options.fromBeginning });
-    await next.run({
-      eachBatchAutoResolve: false,
-      autoCommitThreshold: 1,
-      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-      eachBatch,
+    // kafkajs restarts a consumer by itself after a retriable error only; after any other (an authentication
+    // refused, a coordinator not found) the consumer is gone, and with it the site's replication.
+    next.on(next.events.CRASH, ({ payload }) => {
+      logger.warn({ err: payload.error, restart: payload.restart }, "consumer crashed");
+      if (payload.restart || consumer !== next || stopping.signal.aborted) return;
+      consumer = undefined;
+      topics = [];
+      refreshSoon();
     });
+    try {
+      await next.connect();
+      await next.subscribe({ topics: wanted, fromBeginning: options.fromBeginning });
+      await next.run({
+        eachBatchAutoResolve: false,
+        autoCommitThreshold: 1,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
+        eachBatch,
+      });
+    } catch (error) {
+      await next.disconnect().catch(() => {});
+      throw error;
+    }
     consumer = next;
     topics = wanted;
     logger.info({ topics: wanted, groupId: options.groupId }, "consuming");
   };
 
-  const refresh = async () => {
+  async function refresh() {
     const wanted = materializedTopics(await admin.listTopics(), site);
     if (sameTopics(wanted, topics) || stopping.signal.aborted) return;
     // Stopping the old consumer finishes and commits its batch in flight before the new one joins.
     await consumer?.disconnect();
     consumer = undefined;
     await subscribe(wanted);
-  };
+  }
 
   await retryWithBackoff(refresh, {
     signal: stopping.signal,
     onRetry: (attempt, error) => logger.warn({ err: error, attempt }, "Kafka unreachable at start, retrying"),
   });
-  let refreshing = Promise.resolve();
-  const timer = setInterval(() => {
-    refreshing = refreshing
-      .then(refresh)
-      .catch((error: unknown) => logger.warn({ err: error }, "topic list check failed; next check later"));
-  }, options.topicRefreshMs);
+  const timer = setInterval(refreshSoon, options.topicRefreshMs);
 
   return {
     joined: firstJoin,
