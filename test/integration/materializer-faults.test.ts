@@ -16,7 +16,7 @@ import {
   buildHeaders,
   type CallCompleted,
 } from "@tandem/events";
-import { ensureSiteTopics, ensureTopics } from "@tandem/kafka";
+import { ensureSiteTopics, ensureTopics, groupLagRecords } from "@tandem/kafka";
 import { DirectoryObjectStore, type ObjectStore } from "@tandem/object-store";
 import { createLogger } from "@tandem/runtime";
 import type { SiteEndpoints } from "@tandem/stack";
@@ -174,21 +174,12 @@ async function start(
   return materializer;
 }
 
-/** Records in lon's topics that the group has not committed yet. */
+/** Records in lon's materialized topics that the group has not committed yet. */
 async function groupLag(groupId: string): Promise<number> {
   const admin = lonKafka.admin();
   await admin.connect();
   try {
-    const topics = materializedTopics(await admin.listTopics(), "lon");
-    let lag = 0;
-    for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      for (const { partition, offset } of partitions) {
-        const end = ends.find((e) => e.partition === partition)!;
-        lag += Number(end.high) - Math.max(0, Number(offset));
-      }
-    }
-    return lag;
+    return await groupLagRecords(admin, groupId, materializedTopics(await admin.listTopics(), "lon"));
   } finally {
     await admin.disconnect();
   }

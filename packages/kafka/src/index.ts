@@ -1,3 +1,9 @@
 export { createKafka } from "./client";
-export { ensureTopics, ensureSiteTopics, partitionCount, DEFAULT_PARTITIONS } from "./topics";
+export {
+  ensureTopics,
+  ensureSiteTopics,
+  groupLagRecords,
+  partitionCount,
+  DEFAULT_PARTITIONS,
+} from "./topics";
 export { deadLetterMessage, DLQ_HEADERS, type DeadLetter } from "./dead-letter";

@@ -21,6 +21,25 @@ export async function ensureTopics(
   }
 }
 
+/**
+ * Records in `topics` that a consumer group has not committed yet: end offsets minus committed offsets (a
+ * partition never committed counts from its low offset).
+ */
+export async function groupLagRecords(admin: Admin, groupId: string, topics: string[]): Promise<number> {
+  if (topics.length === 0) return 0;
+  const committed = await admin.fetchOffsets({ groupId, topics });
+  let lag = 0;
+  for (const topic of topics) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const partitions = committed.find((c) => c.topic === topic)?.partitions ?? [];
+    for (const end of ends) {
+      const at = Number(partitions.find((p) => p.partition === end.partition)?.offset ?? "-1");
+      lag += Math.max(0, Number(end.high) - (at < 0 ? Number(end.low) : at));
+    }
+  }
+  return lag;
+}
+
 export async function partitionCount(admin: Admin, topic: string): Promise<number> {
   const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
   return metadata.topics[0]?.partitions.length ?? 0;

@@ -591,16 +591,16 @@ export class LinkWorker {
     });
   }
 
-  /**
-   * Runs a delivery until it succeeds, backing off while a cluster is down and heartbeating the source
-   * group meanwhile. Undefined when the batch must be abandoned uncommitted (rebalance or stop): it will
-   * be read again.
-   */
   private lagSeconds(): number {
     const oldest = Math.min(...this.oldestPendingAt.values());
     return Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) / 1000 : 0;
   }
 
+  /**
+   * Runs a delivery until it succeeds, backing off while a cluster is down and heartbeating the source
+   * group meanwhile. Undefined when the batch must be abandoned uncommitted (rebalance or stop): it will
+   * be read again.
+   */
   private async untilDelivered<T>(
     payload: EachBatchPayload,
     deliver: () => Promise<T>,

@@ -90,7 +90,6 @@ export async function startEventConsumer(deps: {
         },
       });
     } catch (error) {
-      retrying = undefined;
       if (abandoned()) {
         logger.info(
           { topic: batch.topic, partition: batch.partition },
@@ -99,8 +98,9 @@ export async function startEventConsumer(deps: {
         return;
       }
       throw error;
+    } finally {
+      retrying = undefined;
     }
-    retrying = undefined;
     const last = batch.messages.at(-1);
     if (last !== undefined) payload.resolveOffset(last.offset);
     await payload.commitOffsetsIfNecessary();
