@@ -105,17 +105,17 @@ const audioOf = (bytes: Buffer) => ({
 });
 const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
-/** What a bridge does: the event, encoded for lon's registry, into lon's `nyc.calls.completed`. */
-async function bridgeToLon(events: CallCompleted[]) {
-  const topic = `nyc.${CALLS_TOPIC}`;
+/** What a bridge does: the event, encoded for lon's registry, into lon's `<origin>.calls.completed`. */
+async function bridgeToLon(events: CallCompleted[], origin = "nyc") {
+  const topic = `${origin}.${CALLS_TOPIC}`;
   const messages = await Promise.all(
     events.map(async (event) => ({
       key: event.callId,
       value: await lonCodec.encode(topic, event),
       headers: buildHeaders({
         eventId: event.eventId,
-        origin: "nyc",
-        path: ["nyc", "lon"],
+        origin,
+        path: [origin, "lon"],
         tenantId: event.tenantId,
         groupId: event.groupId,
       }),
@@ -376,6 +376,44 @@ describe("materializer faults at lon", () => {
       60_000,
     );
     await until("the new site's topic consumed", async () => (await groupLag(groupId)) === 0, 60_000);
+  }, 300_000);
+
+  it("a site's topic that appears while Kafka comes back from an outage is consumed", async () => {
+    const { url, pool } = await freshDatabase();
+    const groupId = `test-materializer-${randomUUID()}`;
+    await start(url, { groupId });
+    await until("the group caught up", async () => (await groupLag(groupId)) === 0, 120_000);
+
+    // The consumer crashes while lon's Kafka is down; once it is back, the consumer's group still holds its
+    // previous member for a session (30 s), and a new site's topic makes the materializer replace it then.
+    await testStack.stop("lon", "kafka");
+    await new Promise((resolve) => setTimeout(resolve, 8000));
+    await testStack.start("lon", "kafka");
+    const newSite = `x${randomUUID().slice(0, 8)}`;
+    const admin = lonKafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic: `${newSite}.${CALLS_TOPIC}`, numPartitions: 3 }]);
+    await admin.disconnect();
+    const tenantId = randomUUID();
+    const calls = Array.from({ length: 6 }, () => ({
+      ...callFor(tenantId),
+      eventId: randomUUID(),
+      originSite: newSite,
+      audio: null,
+    }));
+    await bridgeToLon(calls, newSite);
+
+    await until(
+      "the new site's calls applied",
+      async () => {
+        const { rows } = await pool.query("SELECT count(*)::int AS n FROM calls WHERE tenant_id = $1", [
+          tenantId,
+        ]);
+        return rows[0].n === calls.length;
+      },
+      120_000,
+    );
+    await until("every topic consumed", async () => (await groupLag(groupId)) === 0, 60_000);
   }, 300_000);
 
   it("loses and doubles nothing when the process is killed mid-batch and restarted", async () => {

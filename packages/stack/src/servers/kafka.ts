@@ -134,8 +134,9 @@ export function kafkaServer(ctx: SiteContext): LocalServer {
         `answer on port ${port}`,
         async () => {
           const admin = kafka.admin();
-          await admin.connect();
+          // A connect that fails half-way leaves a socket open, which would keep `stack up` from exiting.
           try {
+            await admin.connect();
             const cluster = await admin.describeCluster();
             if (cluster.brokers.length === 0 || cluster.controller === null) return false;
             // A restarted broker answers before it serves its partitions again (it replays its metadata and

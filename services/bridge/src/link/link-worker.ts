@@ -17,6 +17,7 @@ import {
   ensureSiteTopics,
   ensureTopics,
   partitionCount,
+  REPLACED_ON_CRASH,
 } from "@tandem/kafka";
 import {
   DEFAULT_BACKOFF,
@@ -261,7 +262,7 @@ export class LinkWorker {
       readUncommitted: false,
       maxWaitTimeInMs: 200,
       sessionTimeout: 30_000,
-      retry: { retries: 8, restartOnFailure: async () => true },
+      retry: { ...REPLACED_ON_CRASH, retries: 8 },
     });
     // A rebalance may move partitions elsewhere: what is known of them is learnt again from the next batches.
     consumer.on(consumer.events.GROUP_JOIN, () => {
@@ -269,9 +270,13 @@ export class LinkWorker {
       this.partitionLag.clear();
       this.oldestPendingAt.clear();
     });
+    let running = false;
+    let crash: Error | undefined;
+    // A crashed consumer has already disconnected (kafkajs does not restart it): a new one takes its place.
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.failed("consumer", payload.error);
-      if (!payload.restart && !this.abort.signal.aborted) void this.restartConsumer();
+      crash ??= payload.error;
+      if (running && this.consumer === consumer && !this.abort.signal.aborted) void this.restartConsumer();
     });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
@@ -283,6 +288,9 @@ export class LinkWorker {
       partitionsConsumedConcurrently: this.link.delivery === "exactly-once" ? 1 : 3,
       eachBatch: (payload) => this.handleBatch(payload),
     });
+    // kafkajs reports a failure to join the group as a crash during run(), not as an error of run().
+    if (crash !== undefined) throw crash;
+    running = true;
     if (this.paused) consumer.pause(topics.map((topic) => ({ topic })));
     if (this.currentState === "starting" || this.currentState === "down") {
       this.setState(this.paused ? "paused" : "running");

@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
 import type { MergePolicy } from "@tandem/config";
 import type { EventCodec } from "@tandem/events";
+import { REPLACED_ON_CRASH } from "@tandem/kafka";
 import { DEFAULT_BACKOFF, retryWithBackoff, type Logger } from "@tandem/runtime";
 import { materializedTopics, sameTopics } from "../core/topics";
 import type { MaterializerMetrics } from "../metrics";
@@ -111,11 +112,20 @@ export async function startEventConsumer(deps: {
     if (outcome.callsInserted > 0) deps.onCallsInserted();
   };
 
+  // Without a consumer nothing is applied: a refresh then retries until there is one. With one running, a
+  // failed check waits for the next.
+  const refreshUntilConsuming = () =>
+    retryWithBackoff(refresh, {
+      signal: stopping.signal,
+      retryIf: () => consumer === undefined,
+      onRetry: (attempt, error) =>
+        logger.warn({ err: error, attempt }, "no consumer: Kafka unreachable, retrying"),
+    });
   let refreshing = Promise.resolve();
   const refreshSoon = () => {
-    refreshing = refreshing
-      .then(refresh)
-      .catch((error: unknown) => logger.warn({ err: error }, "topic list check failed; next check later"));
+    refreshing = refreshing.then(refreshUntilConsuming).catch((error: unknown) => {
+      if (!stopping.signal.aborted) logger.warn({ err: error }, "topic list check failed; next check later");
+    });
   };
 
   const subscribe = async (wanted: string[]) => {
@@ -123,16 +133,18 @@ export async function startEventConsumer(deps: {
       groupId: options.groupId,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
+      retry: REPLACED_ON_CRASH,
     });
     next.on(next.events.GROUP_JOIN, () => {
       joined = true;
       markJoined();
     });
-    // kafkajs restarts a consumer by itself after a retriable error only; after any other (an authentication
-    // refused, a coordinator not found) the consumer is gone, and with it the site's replication.
+    let crash: Error | undefined;
+    // A crashed consumer has already disconnected (kafkajs does not restart it): a new one takes its place.
     next.on(next.events.CRASH, ({ payload }) => {
-      logger.warn({ err: payload.error, restart: payload.restart }, "consumer crashed");
-      if (payload.restart || consumer !== next || stopping.signal.aborted) return;
+      crash ??= payload.error;
+      logger.warn({ err: payload.error }, "consumer crashed; replacing it");
+      if (consumer !== next || stopping.signal.aborted) return;
       consumer = undefined;
       topics = [];
       refreshSoon();
@@ -146,6 +158,8 @@ export async function startEventConsumer(deps: {
         partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
         eachBatch,
       });
+      // kafkajs reports a failure to join the group as a crash during run(), not as an error of run().
+      if (crash !== undefined) throw crash;
     } catch (error) {
       await next.disconnect().catch(() => {});
       throw error;
@@ -157,17 +171,15 @@ export async function startEventConsumer(deps: {
 
   async function refresh() {
     const wanted = materializedTopics(await admin.listTopics(), site);
-    if (sameTopics(wanted, topics) || stopping.signal.aborted) return;
+    if ((consumer !== undefined && sameTopics(wanted, topics)) || stopping.signal.aborted) return;
     // Stopping the old consumer finishes and commits its batch in flight before the new one joins.
     await consumer?.disconnect();
     consumer = undefined;
+    topics = [];
     await subscribe(wanted);
   }
 
-  await retryWithBackoff(refresh, {
-    signal: stopping.signal,
-    onRetry: (attempt, error) => logger.warn({ err: error, attempt }, "Kafka unreachable at start, retrying"),
-  });
+  await refreshUntilConsuming();
   const timer = setInterval(refreshSoon, options.topicRefreshMs);
 
   return {
