@@ -85,6 +85,52 @@ describe("bridge faults against real clusters", () => {
     }
   });
 
+  it("an upstream site's topic that appears at the source as its broker comes back is forwarded", async () => {
+    // A new site upstream of lon, linked to it by a bridge elsewhere: its events reach lon in a new topic.
+    const upstream = `x${crypto.randomUUID().slice(0, 8)}`;
+    const bridge = await runBridge({
+      topology: topologyOf(
+        [nyc, lon, { ...test.site("sfo"), site: upstream }],
+        [link(upstream, "lon"), link("lon", "nyc")],
+      ),
+      selectLinks: (l) => l.from === "lon",
+      logger: testLogger("bridge"),
+      backoff,
+      topicRefreshMs: 1000,
+    });
+    try {
+      await waitFor(
+        async () => bridge.status()[0]!.state,
+        (state) => state === "running",
+        60_000,
+      );
+      // The source consumer crashes while lon's Kafka is down. Once it is back, the group still holds the
+      // consumer's previous member for a session (30 s), and the new topic makes the bridge resubscribe then.
+      await test.stop("lon", "kafka");
+      let stateWhileDown: string | undefined;
+      try {
+        stateWhileDown = await waitFor(
+          async () => bridge.status()[0]!.state,
+          (state) => state === "down",
+          60_000,
+        );
+      } finally {
+        await test.start("lon", "kafka");
+      }
+      expect(stateWhileDown).toBe("down");
+      const tenant = crypto.randomUUID();
+      const sent = await publishCalls(lon, 20, tenant, crypto.randomUUID(), upstream);
+      const received = await waitFor(
+        () => callsAt(nyc, `${upstream}.${CALLS_TOPIC}`, tenant),
+        (calls) => calls.length >= sent.length,
+        120_000,
+      );
+      expect(new Set(received.map((c) => c.event.eventId))).toEqual(new Set(sent.map((e) => e.eventId)));
+    } finally {
+      await bridge.stop();
+    }
+  }, 300_000);
+
   for (const delivery of ["at-least-once", "exactly-once"] as const) {
     it(`bridge SIGKILLed mid-stream and restarted (${delivery}): nothing lost${delivery === "exactly-once" ? ", no duplicate" : ""}`, async () => {
       const file = topologyFile(delivery, [link("nyc", "lon", { delivery })]);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { KafkaMessage } from "kafkajs";
 import { CALLS_TOPIC, EventCodec, buildHeaders, parseHeaders, type CallCompleted } from "@tandem/events";
-import { ensureSiteTopics } from "@tandem/kafka";
+import { ensureSiteTopics, ensureTopics } from "@tandem/kafka";
 import type { SiteEndpoints } from "@tandem/stack";
 import { kafkaFor, readTopic } from "./clients";
 
@@ -26,30 +26,38 @@ export function callEvent(origin: string, tenantId: string, groupId: string, ind
   };
 }
 
-/** Publishes `count` calls of one tenant at a site, as a recorder would (without audio), in order. */
+/**
+ * Publishes `count` calls of one tenant at a site, as a recorder would (without audio), in order; with
+ * `upstream`, as a bridge from that site would, into the site's `<upstream>.calls.completed`.
+ */
 export async function publishCalls(
   site: SiteEndpoints,
   count: number,
   tenantId = randomUUID(),
   groupId = randomUUID(),
+  upstream?: string,
 ): Promise<CallCompleted[]> {
+  const topic = upstream === undefined ? CALLS_TOPIC : `${upstream}.${CALLS_TOPIC}`;
   const kafka = kafkaFor(site);
   const admin = kafka.admin();
   await admin.connect();
   await ensureSiteTopics(admin);
+  if (upstream !== undefined) await ensureTopics(admin, [{ topic, numPartitions: 3 }]);
   await admin.disconnect();
   const codec = new EventCodec({ host: site.registry.url });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const events = Array.from({ length: count }, (_, i) => callEvent(site.site, tenantId, groupId, i));
+  const origin = upstream ?? site.site;
+  const path = upstream === undefined ? undefined : [upstream, site.site];
+  const events = Array.from({ length: count }, (_, i) => callEvent(origin, tenantId, groupId, i));
   const messages = await Promise.all(
     events.map(async (event) => ({
       key: event.callId,
-      value: await codec.encode(CALLS_TOPIC, event),
-      headers: buildHeaders({ eventId: event.eventId, origin: site.site, tenantId, groupId }),
+      value: await codec.encode(topic, event),
+      headers: buildHeaders({ eventId: event.eventId, origin, path, tenantId, groupId }),
     })),
   );
-  await producer.send({ topic: CALLS_TOPIC, acks: -1, messages });
+  await producer.send({ topic, acks: -1, messages });
   await producer.disconnect();
   return events;
 }
