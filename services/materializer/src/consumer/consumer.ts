@@ -119,7 +119,7 @@ export async function startEventConsumer(deps: {
       signal: stopping.signal,
       retryIf: () => consumer === undefined,
       onRetry: (attempt, error) =>
-        logger.warn({ err: error, attempt }, "no consumer: Kafka unreachable, retrying"),
+        logger.warn({ err: error, attempt }, "no consumer: subscribing failed, retrying"),
     });
   let refreshing = Promise.resolve();
   const refreshSoon = () => {
