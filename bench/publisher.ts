@@ -5,14 +5,12 @@
  *
  *   npx tsx bench/publisher.ts [--seconds 20] [--concurrency 32] [--audio-concurrency 8] [--keep]
  */
-import os from "node:os";
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { EventCodec, HybridLogicalClock, USERS_TOPIC, type UserChanged } from "@tandem/events";
 import { createKafka, ensureSiteTopics } from "@tandem/kafka";
 import { S3ObjectStore } from "@tandem/object-store";
 import { createLogger } from "@tandem/runtime";
-import { LocalStack } from "@tandem/stack";
 import {
   CallGenerator,
   Random,
@@ -24,6 +22,7 @@ import {
   type AudioFormat,
   type UserEdit,
 } from "../services/recorder/src";
+import { benchSite, printSideBySide } from "./one-site";
 
 const { values: args } = parseArgs({
   options: {
@@ -84,15 +83,7 @@ function percentile(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const logger = createLogger("bench");
   logger.level = "warn";
-  const stack = new LocalStack({
-    dataDir: ".tandem/bench-stack",
-    sites: ["bench"],
-    basePort: 27000,
-    progress: (message) => process.stderr.write(`[stack] ${message}\n`),
-  });
-  const started = performance.now();
-  const site = (await stack.up()).sites[0]!;
-  process.stderr.write(`[stack] up in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+  const { site, stack } = await benchSite();
 
   const kafka = createKafka(site.kafka, "tandem-bench", logger);
   const admin = kafka.admin();
@@ -183,15 +174,11 @@ async function main(): Promise<void> {
       ["events in the run", a[2]!, b[2]!],
       ["latency p50 / p99", a[3]!, b[3]!],
     ];
-    const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
-    console.log(
-      `\nRecorder publisher, ${seconds} s per scenario, local stack (1 Kafka broker KRaft, Apicurio, S3Proxy)`,
+    printSideBySide(
+      `Recorder publisher, ${seconds} s per scenario, local stack (1 Kafka broker KRaft, Apicurio, S3Proxy)`,
+      "producer: idempotent, acks=all, maxInFlightRequests=1; (a) has no object store traffic",
+      rows,
     );
-    console.log(
-      `cores ${os.availableParallelism()}, Node ${process.version}, ${os.cpus()[0]?.model ?? "unknown CPU"}`,
-    );
-    console.log("producer: idempotent, acks=all, maxInFlightRequests=1; (a) has no object store traffic\n");
-    for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join("   "));
   } finally {
     await producer.disconnect();
     store.close();
