@@ -1,4 +1,4 @@
-import type { ConsumerConfig } from "kafkajs";
+import type { Consumer, ConsumerConfig, ConsumerRunConfig } from "kafkajs";
 
 /**
  * Retry options for Tandem's long-lived consumers: kafkajs retries each request, but never restarts a
@@ -11,3 +11,20 @@ export const REPLACED_ON_CRASH: NonNullable<ConsumerConfig["retry"]> = {
   retries: 5,
   restartOnFailure: async () => false,
 };
+
+/**
+ * `consumer.run()`, failing when the consumer crashes while it starts: kafkajs reports a failure to join the
+ * group as a crash during `run()`, not as an error of `run()`.
+ */
+export async function runConsumer(consumer: Consumer, config: ConsumerRunConfig): Promise<void> {
+  let crash: Error | undefined;
+  const stopListening = consumer.on(consumer.events.CRASH, ({ payload }) => {
+    crash ??= payload.error;
+  });
+  try {
+    await consumer.run(config);
+  } finally {
+    stopListening();
+  }
+  if (crash !== undefined) throw crash;
+}

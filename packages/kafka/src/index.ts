@@ -7,4 +7,4 @@ export {
   DEFAULT_PARTITIONS,
 } from "./topics";
 export { deadLetterMessage, DLQ_HEADERS, type DeadLetter } from "./dead-letter";
-export { REPLACED_ON_CRASH } from "./consumer-retry";
+export { REPLACED_ON_CRASH, runConsumer } from "./consumers";

@@ -18,6 +18,7 @@ import {
   ensureTopics,
   partitionCount,
   REPLACED_ON_CRASH,
+  runConsumer,
 } from "@tandem/kafka";
 import {
   DEFAULT_BACKOFF,
@@ -271,25 +272,21 @@ export class LinkWorker {
       this.oldestPendingAt.clear();
     });
     let running = false;
-    let crash: Error | undefined;
     // A crashed consumer has already disconnected (kafkajs does not restart it): a new one takes its place.
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.failed("consumer", payload.error);
-      crash ??= payload.error;
       if (running && this.consumer === consumer && !this.abort.signal.aborted) void this.restartConsumer();
     });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     this.consumer = consumer;
     this.subscribed = topics;
-    await consumer.run({
+    await runConsumer(consumer, {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.link.delivery === "exactly-once" ? 1 : 3,
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    // kafkajs reports a failure to join the group as a crash during run(), not as an error of run().
-    if (crash !== undefined) throw crash;
     running = true;
     if (this.paused) consumer.pause(topics.map((topic) => ({ topic })));
     if (this.currentState === "starting" || this.currentState === "down") {

@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
 import type { MergePolicy } from "@tandem/config";
 import type { EventCodec } from "@tandem/events";
-import { REPLACED_ON_CRASH } from "@tandem/kafka";
+import { REPLACED_ON_CRASH, runConsumer } from "@tandem/kafka";
 import { DEFAULT_BACKOFF, retryWithBackoff, type Logger } from "@tandem/runtime";
 import { materializedTopics, sameTopics } from "../core/topics";
 import type { MaterializerMetrics } from "../metrics";
@@ -139,10 +139,8 @@ export async function startEventConsumer(deps: {
       joined = true;
       markJoined();
     });
-    let crash: Error | undefined;
     // A crashed consumer has already disconnected (kafkajs does not restart it): a new one takes its place.
     next.on(next.events.CRASH, ({ payload }) => {
-      crash ??= payload.error;
       logger.warn({ err: payload.error }, "consumer crashed; replacing it");
       if (consumer !== next || stopping.signal.aborted) return;
       consumer = undefined;
@@ -152,14 +150,12 @@ export async function startEventConsumer(deps: {
     try {
       await next.connect();
       await next.subscribe({ topics: wanted, fromBeginning: options.fromBeginning });
-      await next.run({
+      await runConsumer(next, {
         eachBatchAutoResolve: false,
         autoCommitThreshold: 1,
         partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
         eachBatch,
       });
-      // kafkajs reports a failure to join the group as a crash during run(), not as an error of run().
-      if (crash !== undefined) throw crash;
     } catch (error) {
       await next.disconnect().catch(() => {});
       throw error;
