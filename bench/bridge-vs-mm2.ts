@@ -15,7 +15,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import type { Admin, Kafka, Producer } from "kafkajs";
-import { remoteTopic } from "@tandem/bridge";
+import { remoteTopic } from "@tandem/replication";
 import { CALLS_TOPIC, EventCodec, USERS_TOPIC, parseWireFormat } from "@tandem/events";
 import { createKafka } from "@tandem/kafka";
 import { createLogger } from "@tandem/runtime";

@@ -18,10 +18,10 @@ import {
 } from "@tandem/events";
 import { ensureSiteTopics, ensureTopics, groupLagRecords } from "@tandem/kafka";
 import { DirectoryObjectStore, type ObjectStore } from "@tandem/object-store";
+import { topicsAtSite } from "@tandem/replication";
 import { createLogger } from "@tandem/runtime";
 import type { SiteEndpoints } from "@tandem/stack";
 import { runMaterializer, type Materializer } from "../../services/materializer/src";
-import { materializedTopics } from "../../services/materializer/src/core/topics";
 import { RecorderPublisher, type CallMetadata } from "../../services/recorder/src/publisher";
 import { kafkaFor, readTopic, storeFor } from "../support/clients";
 import { freshDatabase as freshDatabaseAt } from "../support/databases";
@@ -179,7 +179,7 @@ async function groupLag(groupId: string): Promise<number> {
   const admin = lonKafka.admin();
   await admin.connect();
   try {
-    return await groupLagRecords(admin, groupId, materializedTopics(await admin.listTopics(), "lon"));
+    return await groupLagRecords(admin, groupId, topicsAtSite(await admin.listTopics(), "lon"));
   } finally {
     await admin.disconnect();
   }

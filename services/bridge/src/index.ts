@@ -1,8 +1,6 @@
 export { runBridge, type BridgeOptions, type RunningBridge } from "./bridge";
 export { LinkWorker, type LinkStatus } from "./link/link-worker";
 export type { LinkState } from "./link/link-metrics";
-export { HEARTBEAT_FORWARDED_AT_HEADER, parseHeartbeat, type Heartbeat } from "./link/heartbeat";
-export * from "./core/replication-policy";
 export { route, sourceTopics } from "./core/routing";
 export { RelayPlan } from "./core/relay-plan";
 export { applyFilters } from "./core/filters";

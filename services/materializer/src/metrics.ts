@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { MATERIALIZER_METRICS } from "@tandem/replication";
 
 export type MaterializerMetrics = ReturnType<typeof createMetrics>;
 
@@ -18,41 +19,41 @@ export function createMetrics(site: string, pool: pg.Pool) {
   return {
     registry,
     eventsApplied: new Counter({
-      name: "tandem_materializer_events_applied_total",
+      name: MATERIALIZER_METRICS.eventsApplied,
       help: "Events applied to the database, per source topic",
       labelNames: ["topic"],
       registers: [registry],
     }),
     batchSeconds: new Histogram({
-      name: "tandem_materializer_batch_duration_seconds",
+      name: MATERIALIZER_METRICS.batchSeconds,
       help: "Time from a batch's arrival to its offsets committed",
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
     batchRetries: new Counter({
-      name: "tandem_materializer_batch_retries_total",
+      name: MATERIALIZER_METRICS.batchRetries,
       help: "Batches retried after a transient error (database or schema registry unreachable)",
       registers: [registry],
     }),
     dlqRecords: new Counter({
-      name: "tandem_materializer_dlq_records_total",
+      name: MATERIALIZER_METRICS.dlqRecords,
       help: "Records sent to tandem.dlq",
       labelNames: ["kind"],
       registers: [registry],
     }),
     audioBytes: new Counter({
-      name: "tandem_materializer_audio_bytes_copied_total",
+      name: MATERIALIZER_METRICS.audioBytes,
       help: "Audio bytes copied into the site's store",
       registers: [registry],
     }),
     audioTransfers: new Counter({
-      name: "tandem_materializer_audio_transfers_total",
+      name: MATERIALIZER_METRICS.audioTransfers,
       help: "Audio transfer attempts by result (present, retry, failed)",
       labelNames: ["result"],
       registers: [registry],
     }),
     audioPending: new Gauge({
-      name: "tandem_materializer_audio_transfers_pending",
+      name: MATERIALIZER_METRICS.audioPending,
       help: "Calls whose audio is not yet in the site's store",
       registers: [registry],
       async collect() {
@@ -60,7 +61,7 @@ export function createMetrics(site: string, pool: pg.Pool) {
       },
     }),
     conflictsOpen: new Gauge({
-      name: "tandem_materializer_conflicts_open",
+      name: MATERIALIZER_METRICS.conflictsOpen,
       help: "User conflicts waiting for an administrator (manual policy)",
       registers: [registry],
       async collect() {

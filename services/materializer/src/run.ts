@@ -3,6 +3,7 @@ import { registryAuthOf } from "@tandem/config";
 import { EventCodec } from "@tandem/events";
 import { createKafka, ensureSiteTopics } from "@tandem/kafka";
 import { openObjectStore, type ObjectStore } from "@tandem/object-store";
+import { materializerClientId, materializerGroupId } from "@tandem/replication";
 import { startOpsServer, type Logger, retryWithBackoff } from "@tandem/runtime";
 import { startTransferWorkers, type TransferWorkerOptions } from "./audio/worker";
 import { startEventConsumer, type ConsumerOptions } from "./consumer/consumer";
@@ -27,7 +28,7 @@ export interface Materializer {
 
 export function defaultConsumerOptions(siteId: string): ConsumerOptions {
   return {
-    groupId: `tandem-materializer.${siteId}`,
+    groupId: materializerGroupId(siteId),
     fromBeginning: true,
     topicRefreshMs: 30_000,
     partitionsConsumedConcurrently: 3,
@@ -75,7 +76,7 @@ export async function runMaterializer(input: {
   const applied = await untilUp("PostgreSQL", () => migrate(pool));
   if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
 
-  const kafka = createKafka(site.kafka, `tandem-materializer-${siteId}`, logger);
+  const kafka = createKafka(site.kafka, materializerClientId(siteId), logger);
   await untilUp("Kafka", async () => {
     const admin = kafka.admin();
     try {
@@ -91,7 +92,7 @@ export async function runMaterializer(input: {
   const codec = new EventCodec({
     host: site.registry.url,
     auth: registryAuthOf(site.registry),
-    clientId: `tandem-materializer-${siteId}`,
+    clientId: materializerClientId(siteId),
   });
   const stores = new Map<string, ObjectStore>(
     topology.sites.map((s) => [s.id, openObjectStore(s.objectStore)]),

@@ -8,7 +8,7 @@ import {
   streamOf,
   STREAM_TOPICS,
   targetTopic,
-} from "./replication-policy";
+} from "@tandem/replication";
 
 /**
  * The routing facts a record carries in its `tandem-*` headers, decoded (field names as in

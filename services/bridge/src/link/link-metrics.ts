@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { LINK_METRICS } from "@tandem/replication";
 
 export type LinkState = "starting" | "running" | "paused" | "down" | "stopped";
 export const LINK_STATES: readonly LinkState[] = ["starting", "running", "paused", "down", "stopped"];
@@ -19,62 +20,62 @@ export class LinkMetrics {
   constructor(registry: Registry) {
     const registers = [registry];
     this.recordsForwarded = new Counter({
-      name: "tandem_link_records_forwarded_total",
+      name: LINK_METRICS.recordsForwarded,
       help: "Records written to the target cluster",
       labelNames: ["link"],
       registers,
     });
     this.bytesForwarded = new Counter({
-      name: "tandem_link_bytes_forwarded_total",
+      name: LINK_METRICS.bytesForwarded,
       help: "Key and value bytes written to the target cluster",
       labelNames: ["link"],
       registers,
     });
     this.recordsSkipped = new Counter({
-      name: "tandem_link_records_skipped_total",
+      name: LINK_METRICS.recordsSkipped,
       help: "Records not forwarded by design (filter, cycle, stream)",
       labelNames: ["link", "reason"],
       registers,
     });
     this.errors = new Counter({
-      name: "tandem_link_errors_total",
+      name: LINK_METRICS.errors,
       help: "Failed attempts (target or source unreachable, registry errors)",
       labelNames: ["link", "kind"],
       registers,
     });
     this.deadLettered = new Counter({
-      name: "tandem_link_dlq_records_total",
+      name: LINK_METRICS.deadLettered,
       help: "Records sent to the source site's tandem.dlq",
       labelNames: ["link"],
       registers,
     });
     this.lagRecords = new Gauge({
-      name: "tandem_link_lag_records",
+      name: LINK_METRICS.lagRecords,
       help: "Records at the source not yet forwarded (last fetched batch)",
       labelNames: ["link"],
       registers,
     });
     this.lagSeconds = new Gauge({
-      name: "tandem_link_lag_seconds",
+      name: LINK_METRICS.lagSeconds,
       help: "Age of the oldest record not yet forwarded, 0 when caught up",
       labelNames: ["link"],
       registers,
     });
     this.recordAge = new Histogram({
-      name: "tandem_link_record_age_seconds",
+      name: LINK_METRICS.recordAge,
       help: "Time from a record's timestamp at the source to its delivery at the target",
       labelNames: ["link"],
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 3600, 86400],
       registers,
     });
     this.heartbeatLatency = new Gauge({
-      name: "tandem_link_heartbeat_latency_seconds",
+      name: LINK_METRICS.heartbeatLatency,
       help: "Delay of the latest heartbeat through the link",
       labelNames: ["link"],
       registers,
     });
     this.state = new Gauge({
-      name: "tandem_link_state",
+      name: LINK_METRICS.state,
       help: "1 for the link's current state",
       labelNames: ["link", "state"],
       registers,

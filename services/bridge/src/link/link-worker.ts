@@ -27,13 +27,23 @@ import {
   type BackoffPolicy,
   type Logger,
 } from "@tandem/runtime";
+import {
+  HEARTBEAT_FORWARDED_AT_HEADER,
+  STREAM_TOPICS,
+  bridgeClientId,
+  bridgeGroupId,
+  bridgeTransactionGroupId,
+  bridgeTransactionalId,
+  heartbeatMessage,
+  linkName,
+  parseHeartbeat,
+  remoteTopic,
+} from "@tandem/replication";
 import { chunkBySize } from "../core/batching";
 import { isRestrictive } from "../core/filters";
 import type { RelayPlan } from "../core/relay-plan";
-import { STREAM_TOPICS, remoteTopic } from "../core/replication-policy";
 import { route, sourceTopics } from "../core/routing";
 import { scheduleState, type ManualRequest } from "../core/schedule";
-import { heartbeatMessage, parseHeartbeat, HEARTBEAT_FORWARDED_AT_HEADER } from "./heartbeat";
 import type { LinkMetrics, LinkState } from "./link-metrics";
 import { SchemaTranslator, UntranslatableRecord } from "./schema-translator";
 
@@ -126,7 +136,7 @@ export class LinkWorker {
 
   constructor(options: LinkWorkerOptions) {
     this.link = options.link;
-    this.id = `${options.link.from}->${options.link.to}`;
+    this.id = linkName(options.link);
     this.logger = options.logger.child({ link: this.id });
     this.metrics = options.metrics;
     this.relayPlan = options.relayPlan;
@@ -135,12 +145,12 @@ export class LinkWorker {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5000;
     this.topicRefreshMs = options.topicRefreshMs ?? 30_000;
     const instance = options.instanceId ?? os.hostname();
-    this.sourceKafka = createKafka(options.source.kafka, `tandem-bridge-${this.id}`, this.logger);
-    this.targetKafka = createKafka(options.target.kafka, `tandem-bridge-${this.id}`, this.logger);
+    this.sourceKafka = createKafka(options.source.kafka, bridgeClientId(options.link), this.logger);
+    this.targetKafka = createKafka(options.target.kafka, bridgeClientId(options.link), this.logger);
     this.translator = new SchemaTranslator(options.source.registry, options.target.registry);
-    this.groupId = `tandem-bridge.${options.link.from}-${options.link.to}`;
-    this.eosGroupId = `tandem-bridge-eos.${options.link.from}-${options.link.to}`;
-    this.transactionalId = `tandem-bridge.${options.link.from}-${options.link.to}.${instance}`;
+    this.groupId = bridgeGroupId(options.link);
+    this.eosGroupId = bridgeTransactionGroupId(options.link);
+    this.transactionalId = bridgeTransactionalId(options.link, instance);
     this.setState("starting");
   }
 

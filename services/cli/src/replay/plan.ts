@@ -1,5 +1,7 @@
 /** Which topics and offset ranges a replay or an inspection reads. Pure: offsets come from the adapters. */
-import { CALLS_TOPIC, DLQ_TOPIC, USERS_TOPIC, isSiteId } from "@tandem/events";
+import { STREAMS, type Stream } from "@tandem/config";
+import { DLQ_TOPIC } from "@tandem/events";
+import { topicsAtSite } from "@tandem/replication";
 import { UsageError } from "../errors";
 
 /** A partition's offsets as the admin client reports them (kafkajs gives strings). */
@@ -17,9 +19,6 @@ export interface OffsetRange {
   end: number;
 }
 
-export const STREAM_TOPICS = { calls: CALLS_TOPIC, users: USERS_TOPIC } as const;
-export type StreamName = keyof typeof STREAM_TOPICS;
-
 /**
  * The topics a `--topic` selector names at a site: a stream (`calls`, `users`) is the site's local topic
  * plus every `<origin>.` copy of it; anything else must be an existing topic. Sorted, without repeats.
@@ -32,14 +31,8 @@ export function selectTopics(
   if (selectors.length === 0) throw new UsageError("--topic: name a stream (calls, users) or a topic");
   const chosen = new Set<string>();
   for (const selector of selectors) {
-    if (selector in STREAM_TOPICS) {
-      const local = STREAM_TOPICS[selector as StreamName];
-      for (const topic of existing) {
-        const dot = topic.indexOf(".");
-        const origin = topic.slice(0, dot);
-        const remote = dot > 0 && topic.slice(dot + 1) === local && isSiteId(origin) && origin !== site;
-        if (topic === local || remote) chosen.add(topic);
-      }
+    if ((STREAMS as readonly string[]).includes(selector)) {
+      for (const topic of topicsAtSite(existing, site, [selector as Stream])) chosen.add(topic);
     } else if (existing.includes(selector)) chosen.add(selector);
     else
       throw new UsageError(`--topic: no topic "${selector}" at site ${site} (${describeTopics(existing)})`);

@@ -1,26 +1,24 @@
+import { LINK_METRICS, metricSamples } from "@tandem/replication";
+
 /** The lag a bridge reports on its /metrics, per link. */
 export interface LinkLag {
   records: number;
   seconds: number;
 }
 
-const SAMPLE = /^(tandem_link_lag_records|tandem_link_lag_seconds)\{([^}]*)\}\s+(\S+)/;
-const LINK_LABEL = /(?:^|,)link="((?:[^"\\]|\\.)*)"/;
-
 /** Reads the link lag gauges out of a Prometheus text exposition; other lines are ignored. */
 export function parseLinkLag(text: string): Map<string, LinkLag> {
   const lags = new Map<string, LinkLag>();
-  for (const line of text.split("\n")) {
-    const sample = SAMPLE.exec(line);
-    if (sample === null) continue;
-    const link = LINK_LABEL.exec(sample[2]!)?.[1];
-    const value = Number(sample[3]);
-    if (link === undefined || !Number.isFinite(value)) continue;
-    const lag = lags.get(link) ?? { records: 0, seconds: 0 };
-    if (sample[1] === "tandem_link_lag_records") lag.records = value;
-    else lag.seconds = value;
-    lags.set(link, lag);
-  }
+  const read = (metric: string, field: keyof LinkLag) => {
+    for (const { labels, value } of metricSamples(text, metric)) {
+      if (labels.link === undefined) continue;
+      const lag = lags.get(labels.link) ?? { records: 0, seconds: 0 };
+      lag[field] = value;
+      lags.set(labels.link, lag);
+    }
+  };
+  read(LINK_METRICS.lagRecords, "records");
+  read(LINK_METRICS.lagSeconds, "seconds");
   return lags;
 }
 

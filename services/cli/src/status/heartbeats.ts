@@ -1,6 +1,6 @@
 import type { Kafka } from "kafkajs";
 import { HEARTBEATS_TOPIC } from "@tandem/events";
-import { HEARTBEAT_FORWARDED_AT_HEADER, parseHeartbeat } from "@tandem/bridge";
+import { HEARTBEAT_FORWARDED_AT_HEADER, parseHeartbeat } from "@tandem/replication";
 
 /** How many of the newest heartbeat records are read to find each link's latest. */
 const TAIL = 500;

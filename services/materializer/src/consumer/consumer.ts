@@ -3,8 +3,8 @@ import type { Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
 import type { MergePolicy } from "@tandem/config";
 import type { EventCodec } from "@tandem/events";
 import { REPLACED_ON_CRASH, runConsumer } from "@tandem/kafka";
+import { topicsAtSite } from "@tandem/replication";
 import { DEFAULT_BACKOFF, retryWithBackoff, type Logger } from "@tandem/runtime";
-import { materializedTopics, sameTopics } from "../core/topics";
 import type { MaterializerMetrics } from "../metrics";
 import { processBatch, type BatchOutcome } from "./process";
 
@@ -166,8 +166,8 @@ export async function startEventConsumer(deps: {
   };
 
   async function refresh() {
-    const wanted = materializedTopics(await admin.listTopics(), site);
-    if ((consumer !== undefined && sameTopics(wanted, topics)) || stopping.signal.aborted) return;
+    const wanted = topicsAtSite(await admin.listTopics(), site);
+    if ((consumer !== undefined && wanted.join() === topics.join()) || stopping.signal.aborted) return;
     // Stopping the old consumer finishes and commits its batch in flight before the new one joins.
     await consumer?.disconnect();
     consumer = undefined;

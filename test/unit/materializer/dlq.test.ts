@@ -1,27 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { materializedTopics } from "../../../services/materializer/src/core/topics";
 import { dlqMessageForRecord } from "../../../services/materializer/src/consumer/dlq";
-
-describe("materialized topics", () => {
-  it("are the site's event topics and every other origin's copies", () => {
-    const all = [
-      "users.changed",
-      "calls.completed",
-      "nyc.calls.completed",
-      "lon.calls.completed",
-      "sfo.users.changed",
-      "tandem.dlq",
-      "nyc.tandem.heartbeats",
-      "__consumer_offsets",
-    ];
-    expect(materializedTopics(all, "lon")).toEqual([
-      "calls.completed",
-      "nyc.calls.completed",
-      "sfo.users.changed",
-      "users.changed",
-    ]);
-  });
-});
 
 describe("DLQ records", () => {
   it("keep key, value and original headers, and say why and where", () => {

@@ -4,7 +4,8 @@ import { CALLS_TOPIC, isSiteId, USERS_TOPIC } from "@tandem/events";
 /**
  * Topic naming across sites, after MirrorMaker 2's DefaultReplicationPolicy: an event that originated at
  * site `nyc` lives at every other site in `nyc.<topic>`. The prefix is always the origin, never the
- * site it came through, so `nyc.calls.completed` reaches a third site under the same name.
+ * site it came through, so `nyc.calls.completed` reaches a third site under the same name. The bridge,
+ * the materializer and the CLI all read topic names through this module only.
  */
 
 /** The local topic of each stream at every site. */
@@ -69,6 +70,24 @@ export function targetTopic(origin: string, sourceTopic: string): string {
   const base = baseTopic(sourceTopic);
   if (base === undefined) throw new RangeError(`not a replicated topic: ${JSON.stringify(sourceTopic)}`);
   return remoteTopic(origin, base);
+}
+
+/**
+ * The topics of `streams` that a site's cluster holds: its own local topics and every other origin's
+ * copies. A topic prefixed with the site itself would be its own events come back: bridges never write one.
+ * Sorted, from the cluster's topic list.
+ */
+export function topicsAtSite(
+  existing: readonly string[],
+  site: string,
+  streams: readonly Stream[] = Object.keys(STREAM_TOPICS) as Stream[],
+): string[] {
+  return existing
+    .filter((topic) => {
+      const stream = streamOf(topic);
+      return stream !== undefined && streams.includes(stream) && originOf(topic) !== site;
+    })
+    .sort();
 }
 
 /** Local topic names contain the separator too, so a topic is remote only if the rest is a local topic. */

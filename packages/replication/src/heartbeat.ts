@@ -1,5 +1,3 @@
-import type { KafkaMessage, Message } from "kafkajs";
-
 /**
  * Heartbeats, after MirrorMaker 2's: each link writes one to the source site's `tandem.heartbeats` at a
  * fixed interval and forwards its own to the target's `tandem.heartbeats` like any record, so the delay
@@ -12,12 +10,12 @@ export interface Heartbeat {
   emittedAtMs: number;
 }
 
-export function heartbeatMessage(link: string, now: Date): Message {
+export function heartbeatMessage(link: string, now: Date): { key: string; value: string } {
   const heartbeat: Heartbeat = { link, emittedAtMs: now.getTime() };
   return { key: link, value: JSON.stringify(heartbeat) };
 }
 
-export function parseHeartbeat(message: Pick<KafkaMessage, "value">): Heartbeat | undefined {
+export function parseHeartbeat(message: { value: Buffer | null }): Heartbeat | undefined {
   try {
     const parsed = JSON.parse(message.value?.toString() ?? "") as Partial<Heartbeat>;
     if (typeof parsed.link === "string" && typeof parsed.emittedAtMs === "number") {

@@ -8,7 +8,7 @@ import {
   streamOf,
   targetTopic,
   upstreamTopic,
-} from "../../../services/bridge/src/core/replication-policy";
+} from "@tandem/replication";
 
 describe("replication policy", () => {
   it("prefixes a local topic with its origin site", () => {
