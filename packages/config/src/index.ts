@@ -26,5 +26,8 @@ export type {
   Stream,
   TimeWindow,
   Topology,
+  Tuning,
+  RetryTuning,
 } from "./types";
 export { registryAuthOf } from "./registry-auth";
+export { DEFAULT_TUNING, tuningOf } from "./tuning";

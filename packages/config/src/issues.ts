@@ -21,6 +21,10 @@ function issueToProblems(issue: Issue, prefix: PathSegment[], context: IssueCont
   switch (issue.code) {
     case "invalid_type":
       if (issue.input === undefined) return [{ path, message: "required" }];
+      // A fraction where a count belongs: the value says more than its type.
+      if (issue.expected === "int" && typeof issue.input === "number") {
+        return [{ path, message: `expected ${expectedName(issue.expected)}${got(issue.input)}` }];
+      }
       return [{ path, message: `expected ${expectedName(issue.expected)}, got ${typeName(issue.input)}` }];
     case "invalid_value":
       return [{ path, message: `expected ${oneOf(issue.values)}${got(issue.input)}` }];
@@ -89,6 +93,7 @@ function oneOf(values: readonly unknown[]): string {
 function expectedName(expected: string): string {
   if (expected === "object") return "a mapping";
   if (expected === "array") return "a list";
+  if (expected === "int") return "a whole number";
   return expected;
 }
 

@@ -1,5 +1,6 @@
 import { isUuid, SITE_ID_PATTERN } from "@tandem/events";
 import { z } from "zod";
+import { tuningSchema } from "./tuning";
 import { DELIVERY_MODES, SASL_MECHANISMS, STREAMS } from "./types";
 import type {
   AllowDeny,
@@ -260,4 +261,5 @@ const link: z.ZodType<LinkConfig> = z.strictObject({
 export const topologySchema: z.ZodType<Topology> = z.strictObject({
   sites: z.array(site).min(1, { error: "declare at least one site" }),
   links: z.array(link).default(() => []),
+  tuning: tuningSchema,
 });

@@ -98,7 +98,43 @@ export interface LinkConfig {
   delivery: DeliveryMode;
 }
 
+export interface RetryTuning {
+  initialMs: number;
+  maxMs: number;
+}
+
+/** Runtime figures of the services (see tuning.ts for their defaults and README's table). */
+export interface Tuning {
+  bridge: {
+    heartbeatIntervalMs: number;
+    topicRefreshMs: number;
+    scheduleCheckMs: number;
+    fetchMaxWaitMs: number;
+    sessionTimeoutMs: number;
+    /** At-least-once links; an exactly-once link consumes one partition at a time. */
+    partitionsConcurrently: number;
+    maxRequestBytes: number;
+    retry: RetryTuning;
+  };
+  materializer: {
+    topicRefreshMs: number;
+    sessionTimeoutMs: number;
+    heartbeatIntervalMs: number;
+    partitionsConcurrently: number;
+    retry: RetryTuning;
+  };
+  audio: {
+    concurrency: number;
+    leaseMs: number;
+    pollMs: number;
+    /** Attempts before the audio is marked failed and dead-lettered. */
+    attempts: number;
+    retry: RetryTuning;
+  };
+}
+
 export interface Topology {
   sites: SiteConfig[];
   links: LinkConfig[];
+  tuning?: Tuning;
 }
