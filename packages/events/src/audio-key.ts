@@ -1,6 +1,7 @@
+import { PermanentError } from "@tandem/runtime";
 import { isUuid } from "./ids";
 
-export class AudioKeyError extends Error {
+export class AudioKeyError extends PermanentError {
   constructor(
     readonly field: "tenantId" | "startedAtMs" | "callId",
     problem: string,

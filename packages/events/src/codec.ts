@@ -1,6 +1,7 @@
 import avro from "avsc";
 import type { Type } from "avsc";
 import { COMPATIBILITY, SchemaRegistry } from "@kafkajs/confluent-schema-registry";
+import { PermanentError } from "@tandem/runtime";
 import { eventKindForTopic, eventSchemas, subjectFor } from "./schemas";
 import type { AvroRecordSchema, EventKind } from "./schemas";
 import type { CallCompleted, TandemEvent, UserChanged } from "./types";
@@ -18,7 +19,7 @@ export interface RecordCoordinates {
 export type DecodeErrorKind = "no-magic-byte" | "unknown-schema" | "truncated" | "invalid-value";
 
 /** A record value that cannot become an event. Permanent: retrying gives the same error (send it to the DLQ). */
-export class DecodeError extends Error {
+export class DecodeError extends PermanentError {
   readonly kind: DecodeErrorKind;
   readonly topic: string;
   readonly partition: number;
@@ -64,7 +65,7 @@ export class RegistryError extends Error {
 export type SchemaRegistrationErrorKind = "incompatible" | "invalid-schema" | "compatibility-mismatch";
 
 /** The registry refused a schema. Permanent until the schema or the subject's configuration changes. */
-export class SchemaRegistrationError extends Error {
+export class SchemaRegistrationError extends PermanentError {
   constructor(
     readonly kind: SchemaRegistrationErrorKind,
     readonly subject: string,
@@ -77,7 +78,7 @@ export class SchemaRegistrationError extends Error {
 }
 
 /** The topic carries no Tandem event, so it has no value schema. */
-export class UnsupportedTopicError extends Error {
+export class UnsupportedTopicError extends PermanentError {
   constructor(readonly topic: string) {
     super(
       `topic ${topic} carries no Tandem event (expected [<site>.]calls.completed or [<site>.]users.changed)`,

@@ -1,3 +1,4 @@
+import { PermanentError } from "@tandem/runtime";
 import { isSiteId, isUuid } from "./ids";
 
 /**
@@ -58,7 +59,7 @@ export function buildHeaders(input: BuildHeadersInput): Record<string, string> {
   return headers;
 }
 
-export class HeaderError extends Error {
+export class HeaderError extends PermanentError {
   readonly problems: HeaderProblem[];
 
   constructor(problems: HeaderProblem[]) {

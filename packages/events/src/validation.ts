@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PermanentError } from "@tandem/runtime";
 import { SITE_ID_PATTERN, UUID_PATTERN } from "./ids";
 import type { CallCompleted, UserChanged } from "./types";
 
@@ -8,7 +9,7 @@ export interface ValidationIssue {
   problem: string;
 }
 
-export class ValidationError extends Error {
+export class ValidationError extends PermanentError {
   readonly eventType: "CallCompleted" | "UserChanged";
   readonly issues: ValidationIssue[];
 

@@ -2,6 +2,8 @@
  * Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro body.
  * Bridges use these helpers to rewrite the schema id between registries without decoding the body.
  */
+import { PermanentError } from "@tandem/runtime";
+
 export const MAGIC_BYTE = 0;
 export const WIRE_HEADER_BYTES = 5;
 const MAX_SCHEMA_ID = 2 ** 31 - 1;
@@ -24,7 +26,7 @@ export type WireFormatProblem = "no-magic-byte" | "truncated";
 export type WireFormatParse =
   { ok: true; schemaId: number; body: Buffer } | { ok: false; kind: WireFormatProblem; problem: string };
 
-export class WireFormatError extends Error {
+export class WireFormatError extends PermanentError {
   constructor(
     readonly kind: WireFormatProblem,
     problem: string,
