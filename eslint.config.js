@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".tools/", ".tandem/", "coverage/"] },
+  { ignores: ["node_modules/", ".tools/", ".tandem/", "coverage/", "**/.tsbuild/"] },
   js.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },
   ...tseslint.configs.recommended,

@@ -1,6 +1,13 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { importedPackages, importsOf, rootManifest, sourceFiles, workspaces } from "./workspaces";
+import {
+  importedPackages,
+  importsOf,
+  referencesOf,
+  rootManifest,
+  sourceFiles,
+  workspaces,
+} from "./workspaces";
 
 /** Dependencies a workspace needs without importing them. */
 const USED_WITHOUT_IMPORT: Record<string, string[]> = {
@@ -80,5 +87,25 @@ describe("workspace dependencies", () => {
     const declared = new Set([...Object.keys(rootManifest.devDependencies ?? {}), ...workspaceNames]);
     const missing = [...importedPackages(ROOT_CODE)].filter(([dep]) => !declared.has(dep));
     expect(missing.map(([dep, file]) => `${dep} (imported by ${file})`)).toEqual([]);
+  });
+});
+
+describe("TypeScript project references", () => {
+  const dirOf = new Map(all.map((w) => [w.manifest.name, w.dir]));
+
+  it.each(all.map((w) => [w.manifest.name, w] as const))(
+    "%s references the workspaces it depends on",
+    (_name, { dir, manifest }) => {
+      const workspaceDeps = Object.keys(manifest.dependencies ?? {}).filter((dep) => workspaceNames.has(dep));
+      expect(referencesOf(`${dir}/tsconfig.json`).sort()).toEqual(
+        workspaceDeps.map((dep) => dirOf.get(dep)).sort(),
+      );
+    },
+  );
+
+  it("checks every workspace, and the tests and benchmarks against all of them", () => {
+    const dirs = all.map((w) => w.dir).sort();
+    expect(referencesOf("tsconfig.json").sort()).toEqual([...dirs, "tsconfig.tools.json"].sort());
+    expect(referencesOf("tsconfig.tools.json").sort()).toEqual(dirs);
   });
 });

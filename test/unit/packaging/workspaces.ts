@@ -23,6 +23,19 @@ export const readJson = <T>(file: string): T =>
 
 export const rootManifest = readJson<Manifest>("package.json");
 
+/** A tsconfig file's content (comments allowed), `extends` not followed. */
+export function readTsconfig(file: string): { references?: Array<{ path: string }> } {
+  const { config, error } = ts.readConfigFile(path.join(ROOT, file), ts.sys.readFile);
+  if (error !== undefined)
+    throw new Error(`${file}: ${ts.flattenDiagnosticMessageText(error.messageText, "\n")}`);
+  return config as { references?: Array<{ path: string }> };
+}
+
+/** The folders (root-relative) a tsconfig file references. */
+export function referencesOf(file: string): string[] {
+  return (readTsconfig(file).references ?? []).map((r) => path.join(path.dirname(file), r.path));
+}
+
 /** Every workspace the root's `workspaces` globs (`folder/*`) name, found on disk, so new ones count too. */
 export function workspaces(): Workspace[] {
   return (rootManifest.workspaces ?? []).flatMap((glob) => {
