@@ -13,4 +13,24 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
+  {
+    // Core folders hold the pure logic, which runs and is tested without servers: no client of Kafka,
+    // PostgreSQL or S3, no file or socket. Naming their types is fine (type imports are erased).
+    files: ["**/core/**"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^(kafkajs|pg|@aws-sdk/[^/]+|(node:)?(fs|net))(/.*)?$",
+              message:
+                "core/ holds pure logic: do the I/O in an adapter outside core/ and pass the results in.",
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
