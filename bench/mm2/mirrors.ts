@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { once } from "node:events";
+import { log4j2Properties } from "@tandem/stack";
 
 /** A mirror running as a child process, with its output in a log file. */
 export interface MirrorProcess {
@@ -116,17 +117,7 @@ export function mirrorMakerProperties(options: Omit<MirrorMakerOptions, "java" |
   ].join("\n");
 }
 
-const LOG4J2_PROPERTIES = [
-  "rootLogger.level=INFO",
-  "rootLogger.appenderRef.stdout.ref=STDOUT",
-  "appender.stdout.type=Console",
-  "appender.stdout.name=STDOUT",
-  "appender.stdout.layout.type=PatternLayout",
-  "appender.stdout.layout.pattern=[%d] %p %m (%c)%n",
-  "logger.clients.name=org.apache.kafka.clients",
-  "logger.clients.level=WARN",
-  "",
-].join("\n");
+const LOG4J2_PROPERTIES = log4j2Properties({ clients: "org.apache.kafka.clients" });
 
 /**
  * The JVM options of Kafka's `connect-mirror-maker.sh` (heap) and `kafka-run-class.sh` (G1 settings), so

@@ -1,8 +1,7 @@
+import type { ObjectStoreConfig } from "@tandem/config";
 import { DirectoryObjectStore } from "./directory-store";
 import type { ObjectStore } from "./port";
-import { S3ObjectStore, type S3StoreConfig } from "./s3-store";
-
-export type ObjectStoreConfig = ({ kind: "s3" } & S3StoreConfig) | { kind: "directory"; path: string };
+import { S3ObjectStore } from "./s3-store";
 
 export function openObjectStore(config: ObjectStoreConfig): ObjectStore {
   return config.kind === "s3" ? new S3ObjectStore(config) : new DirectoryObjectStore(config.path);

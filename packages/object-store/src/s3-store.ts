@@ -10,19 +10,15 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
+import type { S3StoreConfig } from "@tandem/config";
 import { HashingStream, VerifyingStream, assertSafeKey } from "./hashing";
 import { ObjectStoreError, type ObjectStore, type PutOptions, type StoredObject } from "./port";
 
-export interface S3StoreConfig {
-  endpoint?: string;
-  region: string;
-  bucket: string;
-  accessKeyId?: string;
-  secretAccessKey?: string;
-  forcePathStyle?: boolean;
+/** A site's S3 store as the topology describes it; a prefix confines every key below it. */
+export type S3StoreOptions = Omit<S3StoreConfig, "kind"> & {
   /** Keys are written under this prefix; nothing can be written outside it. */
   prefix?: string;
-}
+};
 
 const SHA256_METADATA = "sha256";
 const PART_SIZE = 8 * 1024 * 1024;
@@ -57,7 +53,7 @@ export class S3ObjectStore implements ObjectStore {
   private readonly bucket: string;
   private readonly prefix: string;
 
-  constructor(config: S3StoreConfig) {
+  constructor(config: S3StoreOptions) {
     this.bucket = config.bucket;
     this.prefix = config.prefix ? `${config.prefix.replace(/\/+$/, "")}/` : "";
     this.description = `s3://${config.bucket}/${this.prefix}${config.endpoint ? ` at ${config.endpoint}` : ""}`;

@@ -45,7 +45,8 @@ function pom(artifactId: string, dependencies: Array<[string, string, string]>):
 `;
 }
 
-function resolveClasspath(
+/** A classpath of Maven artifacts and their runtime dependencies, resolved into `cache/name` once. */
+export function resolveClasspath(
   cache: string,
   name: string,
   dependencies: Array<[string, string, string]>,

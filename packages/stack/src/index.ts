@@ -23,5 +23,7 @@ export {
   SCRAM_MECHANISMS,
   type BrokerSettings,
 } from "./servers/kafka-properties";
+export { resolveClasspath } from "./artifacts";
+export { log4j2Properties } from "./log4j";
 export { credentialsFile, type StackCredentials } from "./credentials";
 export * as versions from "./versions";

@@ -203,6 +203,12 @@ describe("Dockerfile", () => {
     expect(read("services/cli/src/main.ts").length).toBeGreaterThan(0);
   });
 
+  it("installs the production dependencies only, among them tsx as a dependency of the CLI", () => {
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev /m);
+    const cli = JSON.parse(read("services/cli/package.json")) as { dependencies?: Record<string, string> };
+    expect(cli.dependencies).toHaveProperty("tsx");
+  });
+
   it("keeps .env out of the build context", () => {
     const ignored = read(".dockerignore")
       .split("\n")

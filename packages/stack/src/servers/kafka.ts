@@ -6,23 +6,12 @@ import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
 import type { KafkaCredentials } from "../credentials";
 import { caCertificateFile, serverDir } from "../layout";
 import { startDetached, waitUntil } from "../processes";
+import { log4j2Properties } from "../log4j";
 import { ensureBrokerKeystore, keytoolFor } from "../tls";
 import type { LocalServer, SiteContext } from "./context";
 import { scramFormatArgs, serverProperties, type BrokerTls } from "./kafka-properties";
 
-const LOG4J2_PROPERTIES = [
-  "rootLogger.level=INFO",
-  "rootLogger.appenderRef.stdout.ref=STDOUT",
-  "appender.stdout.type=Console",
-  "appender.stdout.name=STDOUT",
-  "appender.stdout.layout.type=PatternLayout",
-  "appender.stdout.layout.pattern=[%d] %p %m (%c)%n",
-  "logger.kafka.name=kafka",
-  "logger.kafka.level=WARN",
-  "logger.apache.name=org.apache.kafka",
-  "logger.apache.level=WARN",
-  "",
-].join("\n");
+const LOG4J2_PROPERTIES = log4j2Properties({ kafka: "kafka", apache: "org.apache.kafka" });
 
 /** The secure stack's Kafka credentials; the stack creates them before it starts a secure broker. */
 export function kafkaCredentialsOf(ctx: SiteContext): KafkaCredentials {

@@ -224,52 +224,36 @@ async function run(options: RecorderOptions, stopSignal: AbortSignal): Promise<S
     };
 
     const streams: Array<{ limited: boolean; run: Promise<number> }> = [];
-    if (options.callsPerSecond > 0) {
-      const scheduler = new RateScheduler(options.callsPerSecond, clock.now());
+    const addStream = (
+      perSecond: number,
+      limit: number | undefined,
+      concurrency: number,
+      task: () => Promise<void>,
+    ) => {
+      if (perSecond <= 0) return;
+      const scheduler = new RateScheduler(perSecond, clock.now());
       schedulers.push(scheduler);
-      const limit = options.maxCalls;
       streams.push({
         limited: limit !== undefined,
-        run: runPaced({
-          scheduler,
-          clock,
-          signal,
-          concurrency: options.concurrency ?? 4,
-          limit,
-          task: async () => {
-            const call = calls.next(clock.now());
-            const event = await publish(`call ${call.metadata.callId}`, () =>
-              publisher.publishCallCompleted(call.metadata, callAudio(call)),
-            );
-            if (event === undefined) return;
-            counters.calls++;
-            counters.audioBytes += event.audio?.sizeBytes ?? 0;
-          },
-        }),
+        run: runPaced({ scheduler, clock, signal, concurrency, limit, task }),
       });
-    }
-    if (options.userChangesPerSecond > 0) {
-      const scheduler = new RateScheduler(options.userChangesPerSecond, clock.now());
-      schedulers.push(scheduler);
-      const limit = options.maxUserChanges;
-      streams.push({
-        limited: limit !== undefined,
-        run: runPaced({
-          scheduler,
-          clock,
-          signal,
-          concurrency: 1,
-          limit,
-          task: async () => {
-            const edit = users.next();
-            const event = await publish(`user ${edit.userId}`, () => publisher.publishUserChanged(edit));
-            if (event === undefined) return;
-            users.acknowledge(event);
-            counters.userChanges++;
-          },
-        }),
-      });
-    }
+    };
+    addStream(options.callsPerSecond, options.maxCalls, options.concurrency ?? 4, async () => {
+      const call = calls.next(clock.now());
+      const event = await publish(`call ${call.metadata.callId}`, () =>
+        publisher.publishCallCompleted(call.metadata, callAudio(call)),
+      );
+      if (event === undefined) return;
+      counters.calls++;
+      counters.audioBytes += event.audio?.sizeBytes ?? 0;
+    });
+    addStream(options.userChangesPerSecond, options.maxUserChanges, 1, async () => {
+      const edit = users.next();
+      const event = await publish(`user ${edit.userId}`, () => publisher.publishUserChanged(edit));
+      if (event === undefined) return;
+      users.acknowledge(event);
+      counters.userChanges++;
+    });
     const end = () => ending.abort();
     const limited = streams.filter((s) => s.limited);
     if (limited.length > 0) void Promise.all(limited.map((s) => s.run)).then(end, end);
