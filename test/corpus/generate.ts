@@ -26,26 +26,13 @@ import {
   type RecordExpectation,
   type TopologyEntry,
 } from "./corpus";
+import { seededBytes } from "../support/random";
 
 const NAMESPACE = "4b8f0c1e-7a2d-4e6f-9b3a-5c7d9e1f2a3b";
 const idFor = (name: string) => uuidv5(name, NAMESPACE);
 
 const callType = avro.Type.forSchema(callCompletedSchema as avro.Schema);
 const userType = avro.Type.forSchema(userChangedSchema as avro.Schema);
-
-/** mulberry32: the same bytes on every run. */
-function seededBytes(seed: number, length: number): Buffer {
-  let state = seed >>> 0;
-  const bytes = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    bytes[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-  }
-  return bytes;
-}
 
 const STARTED_AT_MS = Date.parse("2026-03-04T05:06:07Z");
 const AUDIO = seededBytes(7, 4096);

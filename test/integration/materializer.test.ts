@@ -17,11 +17,11 @@ import { createLogger } from "@tandem/runtime";
 import type { SiteEndpoints } from "@tandem/stack";
 import {
   listConflicts,
-  migrate,
   resolveConflict,
   runMaterializer,
   type Materializer,
 } from "../../services/materializer/src";
+import { migrate } from "../../services/materializer/src/db/migrate";
 import { RecorderPublisher, type CallMetadata } from "../../services/recorder/src/publisher";
 import { kafkaFor, readTopic, storeFor } from "../support/clients";
 import { freshDatabase as freshDatabaseAt } from "../support/databases";

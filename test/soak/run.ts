@@ -8,8 +8,8 @@ import { parseArgs } from "node:util";
 import pino from "pino";
 import { LocalStack } from "@tandem/stack";
 import { localTopology, meshLinks } from "../../services/cli/src/local-topology";
-import { formatSoakReport } from "../../services/cli/src/soak/report";
-import { runSoak } from "../../services/cli/src/soak/soak";
+import { formatSoakReport } from "../support/soak/report";
+import { runSoak } from "../support/soak/soak";
 import { freshDatabase } from "../support/databases";
 import { logsLeakingSecrets, stackSecrets } from "../support/secrets";
 

@@ -1,14 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Topology } from "@tandem/config";
-import {
-  compareCalls,
-  compareUsers,
-  type CallRow,
-  type UserRow,
-} from "../../../services/cli/src/verify/compare";
+import { compareCalls, compareUsers, differingBuckets } from "../../../services/cli/src/verify/compare";
 import { Expectations } from "../../../services/cli/src/verify/expected";
-import { BUCKETS, differingBuckets } from "../../../services/cli/src/verify/site-data";
+import {
+  BUCKETS,
+  type CallSummary as CallRow,
+  type UserSummary as UserRow,
+} from "../../../services/materializer/src/queries";
 import { link, twoWay } from "../../support/topology";
 
 const site = (id: string) => ({ id }) as Topology["sites"][number];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { convergenceProblems, type SiteReading } from "../../../services/cli/src/soak/convergence";
-import { auditTopology, linkTopology, materializerTopology } from "../../../services/cli/src/soak/topology";
+import { convergenceProblems, type SiteReading } from "../../support/soak/convergence";
+import { auditTopology, linkTopology, materializerTopology } from "../../support/soak/topology";
 import type { VerifyReport } from "../../../services/cli/src/verify/verify";
 import type { Topology } from "@tandem/config";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LagTracker, parseLinkLag } from "../../../services/cli/src/soak/lag";
+import { LagTracker, parseLinkLag } from "../../support/soak/lag";
 
 const exposition = `# HELP tandem_link_lag_records Records at the source not yet forwarded (last fetched batch)
 # TYPE tandem_link_lag_records gauge

@@ -1,6 +1,6 @@
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { TcpProxy } from "../../../services/cli/src/soak/proxy";
+import { TcpProxy } from "../../support/soak/proxy";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

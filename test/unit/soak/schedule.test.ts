@@ -7,7 +7,7 @@ import {
   peakConcurrency,
   resourcesOf,
   type ScheduleOptions,
-} from "../../../services/cli/src/soak/schedule";
+} from "../../support/soak/schedule";
 
 const sites = ["nyc", "lon", "sfo"];
 const links = sites.flatMap((from) => sites.filter((to) => to !== from).map((to) => ({ from, to })));

@@ -21,6 +21,7 @@ import {
   eventVersion,
   mergeVersions,
 } from "../../../services/materializer/src/core/users/versions";
+import { seededRandom } from "../../support/random";
 import { USER_ID } from "./fixtures";
 
 const SITES = ["nyc", "lon", "syd"] as const;
@@ -145,18 +146,6 @@ function pickValue<K extends UserFieldName>(fields: UserFields, field: K, pick: 
   fields[field] = pool[pick % pool.length] as UserFields[K];
 }
 
-/** Deterministic pseudo-random numbers from a seed drawn by fast-check, so failures replay. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** The events in a random order, some of them delivered more than once. */
 function delivery(events: readonly UserChanged[], next: () => number): UserChanged[] {
   const copies = [...events];
@@ -192,7 +181,7 @@ describe("user merge convergence", () => {
       fc.property(fc.array(commandArb, { minLength: 1, maxLength: 16 }), fc.integer(), (commands, seed) => {
         const events = simulate(commands);
         fc.pre(events.length > 0);
-        const next = random(seed);
+        const next = seededRandom(seed);
         const states: UserState[] = [];
         for (let i = 0; i < 8; i++) {
           states.push(delivery(events, next).reduce(applyUserChanged, emptyUserState(USER_ID)));

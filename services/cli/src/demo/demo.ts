@@ -1,8 +1,7 @@
 import path from "node:path";
-import pg from "pg";
 import pino from "pino";
 import { runBridge } from "@tandem/bridge";
-import { runMaterializer } from "@tandem/materializer";
+import { createPool, runMaterializer } from "@tandem/materializer";
 import { runRecorder, type RecorderRun } from "@tandem/recorder";
 import { LocalStack } from "@tandem/stack";
 import { localTopology, meshLinks } from "../local-topology";
@@ -55,15 +54,7 @@ export async function runDemo(options: DemoOptions, interrupted: AbortSignal): P
       runMaterializer({ topology, siteId, logger: logger.child({ site: siteId }) }),
     ),
   );
-  const pools = new Map(
-    topology.sites.map((site) => [
-      site.id,
-      new pg.Pool({
-        connectionString: "connectionString" in site.postgres ? site.postgres.connectionString : "",
-        max: 2,
-      }),
-    ]),
-  );
+  const pools = new Map(topology.sites.map((site) => [site.id, createPool(site.postgres, 2)]));
   // Calls already in the databases from earlier runs: the convergence check counts from here.
   const baseline = new Map((await siteFigures(pools, new Map())).map((site) => [site.site, site.localCalls]));
   say(`recorder seed ${options.seed} (--seed ${options.seed} records the same calls on a fresh stack)`);

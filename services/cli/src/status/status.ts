@@ -1,9 +1,9 @@
-import pg from "pg";
 import pino from "pino";
 import type { SiteConfig, Topology } from "@tandem/config";
 import { DLQ_TOPIC } from "@tandem/events";
 import { createKafka } from "@tandem/kafka";
 import { scheduleState } from "@tandem/bridge";
+import { countOpenConflicts, createPool } from "@tandem/materializer";
 import { assessLink, scheduleLabel, type LinkHealth, type Thresholds } from "./assess";
 import { latestHeartbeats } from "./heartbeats";
 import { linkLagRecords } from "./link-lag";
@@ -54,23 +54,13 @@ async function dlqSize(site: SiteConfig): Promise<number | undefined> {
 }
 
 async function openConflicts(site: SiteConfig): Promise<number | undefined> {
-  const config =
-    "connectionString" in site.postgres
-      ? { connectionString: site.postgres.connectionString }
-      : site.postgres;
-  const client = new pg.Client({ ...config, connectionTimeoutMillis: 3000 });
-  // A connection lost between queries must fail the next query, not end the process.
-  client.on("error", () => {});
+  const pool = createPool(site.postgres, 1, 3000);
   try {
-    await client.connect();
-    const result = await client.query<{ n: string }>(
-      "SELECT count(*) AS n FROM conflicts WHERE status = 'open'",
-    );
-    return Number(result.rows[0]!.n);
+    return await countOpenConflicts(pool);
   } catch {
     return undefined;
   } finally {
-    await client.end().catch(() => {});
+    await pool.end().catch(() => {});
   }
 }
 

@@ -1,26 +1,5 @@
+import { BUCKETS, type CallSummary, type UserSummary } from "@tandem/materializer";
 import type { Expectations } from "./expected";
-
-/** A call as a site holds it: what must agree across sites. */
-export interface CallRow {
-  callId: string;
-  tenantId: string;
-  groupId: string;
-  originSite: string;
-  audioSha256: string | null;
-  audioState: "pending" | "present" | "failed" | "none";
-  firstSeenAt: Date;
-}
-
-/** A user as a site shows it; `fingerprint` covers every visible field. */
-export interface UserRow {
-  userId: string;
-  tenantId: string;
-  groupId: string;
-  fingerprint: string;
-  openConflicts: number;
-  /** Sites whose edits the user's version includes. */
-  origins: string[];
-}
 
 export type DifferenceCause =
   | "in-flight"
@@ -52,7 +31,7 @@ export interface CompareOptions {
  * never reach is reported too.
  */
 export function compareCalls(
-  bySite: Map<string, Map<string, CallRow>>,
+  bySite: Map<string, Map<string, CallSummary>>,
   expectations: Expectations,
   options: CompareOptions,
 ): Difference[] {
@@ -122,7 +101,7 @@ export function compareCalls(
 
 /** Users must show the same visible fields at every site that should hold them. */
 export function compareUsers(
-  bySite: Map<string, Map<string, UserRow>>,
+  bySite: Map<string, Map<string, UserSummary>>,
   expectations: Expectations,
 ): Difference[] {
   const differences: Difference[] = [];
@@ -157,4 +136,9 @@ export function compareUsers(
     }
   }
   return differences;
+}
+
+/** Buckets whose digest is not the same at every site: only these are read row by row. */
+export function differingBuckets(digests: Array<Map<string, string>>): string[] {
+  return BUCKETS.filter((bucket) => new Set(digests.map((d) => d.get(bucket) ?? "")).size > 1);
 }

@@ -1,14 +1,16 @@
-import pg from "pg";
 import type { Topology } from "@tandem/config";
-import { compareCalls, compareUsers, type Difference } from "./compare";
-import { Expectations } from "./expected";
 import {
+  BUCKETS,
   callBucketDigests,
   callsInBuckets,
-  differingBuckets,
+  countCalls,
+  countUsers,
+  createPool,
   userBucketDigests,
   usersInBuckets,
-} from "./site-data";
+} from "@tandem/materializer";
+import { compareCalls, compareUsers, differingBuckets, type Difference } from "./compare";
+import { Expectations } from "./expected";
 
 export interface VerifyReport {
   sites: string[];
@@ -37,11 +39,7 @@ export async function verifySites(
     siteIds.map((id) => {
       const site = topology.sites.find((s) => s.id === id);
       if (site === undefined) throw new Error(`site "${id}" is not in the topology`);
-      const config =
-        "connectionString" in site.postgres
-          ? { connectionString: site.postgres.connectionString }
-          : site.postgres;
-      return [id, new pg.Pool({ ...config, max: 2 })];
+      return [id, createPool(site.postgres, 2)];
     }),
   );
   try {
@@ -62,14 +60,8 @@ export async function verifySites(
     for (const [id, pool] of pools) {
       callsBySite.set(id, await callsInBuckets(pool, callBuckets, tenants));
       usersBySite.set(id, await usersInBuckets(pool, userBuckets, tenants));
-      const scope = "WHERE $1::uuid[] IS NULL OR tenant_id = ANY($1::uuid[])";
-      const count = async (table: string) =>
-        Number(
-          (await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} ${scope}`, [tenants ?? null]))
-            .rows[0]!.n,
-        );
-      calls[id] = await count("calls");
-      users[id] = await count("users");
+      calls[id] = await countCalls(pool, tenants);
+      users[id] = await countUsers(pool, tenants);
     }
     const differences = [
       ...compareCalls(callsBySite, expectations, {
@@ -83,7 +75,7 @@ export async function verifySites(
       sites: siteIds,
       calls,
       users,
-      bucketsCompared: 32,
+      bucketsCompared: 2 * BUCKETS.length,
       bucketsRead: callBuckets.length + userBuckets.length,
       differences,
       consistent: blocking.length === 0,

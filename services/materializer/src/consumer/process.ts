@@ -1,7 +1,8 @@
 import type pg from "pg";
 import type { Producer } from "kafkajs";
 import type { MergePolicy } from "@tandem/config";
-import { DLQ_TOPIC, DecodeError, audioObjectKey, type EventCodec } from "@tandem/events";
+import { DLQ_TOPIC, DecodeError, type EventCodec, type TandemEvent } from "@tandem/events";
+import { inadmissibleReason } from "../core/admission";
 import type { DecodedRecord } from "../core/batch";
 import { applyEvents } from "../db/apply";
 import { dlqMessageForRecord, type RawRecord } from "./dlq";
@@ -11,19 +12,15 @@ import { dlqMessageForRecord, type RawRecord } from "./dlq";
  * registry outage (RegistryError) and anything unexpected are thrown, so the batch is retried.
  */
 export async function decodeRecord(codec: EventCodec, record: RawRecord): Promise<DecodedRecord<RawRecord>> {
+  let event: TandemEvent;
   try {
-    const event = await codec.decode(record.value, record);
-    if (event.kind === "CallCompleted") {
-      const { tenantId, startedAtMs, callId } = event.event;
-      audioObjectKey(tenantId, startedAtMs, callId);
-    }
-    return { record, ok: true, event };
+    event = await codec.decode(record.value, record);
   } catch (error) {
-    if (error instanceof DecodeError || (error instanceof Error && error.name === "AudioKeyError")) {
-      return { record, ok: false, reason: error.message };
-    }
+    if (error instanceof DecodeError) return { record, ok: false, reason: error.message };
     throw error;
   }
+  const reason = inadmissibleReason(event);
+  return reason === undefined ? { record, ok: true, event } : { record, ok: false, reason };
 }
 
 export interface BatchOutcome {

@@ -4,8 +4,8 @@ import type { PostgresConfig } from "@tandem/config";
 // bigint columns (offsets, sizes) come back as numbers: they stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export function createPool(config: PostgresConfig, max = 10): pg.Pool {
-  const pool = new pg.Pool({ ...config, max, connectionTimeoutMillis: 5000 });
+export function createPool(config: PostgresConfig, max = 10, connectionTimeoutMillis = 5000): pg.Pool {
+  const pool = new pg.Pool({ ...config, max, connectionTimeoutMillis });
   // An idle client losing its connection (PostgreSQL restarted) must not crash the process.
   pool.on("error", () => {});
   return pool;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import { REPO_ROOT } from "../defaults";
+import { REPO_ROOT } from "../../../services/cli/src/defaults";
 
 export interface ServiceSpec {
   /** For the figures and logs, e.g. `bridge nyc->lon` or `materializer lon`. */

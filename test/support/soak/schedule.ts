@@ -1,3 +1,5 @@
+import { seededRandom } from "../random";
+
 /** What the soak can break. Each fault is undone after its duration. */
 export const FAULT_KINDS = [
   "kill-bridge",
@@ -44,19 +46,6 @@ export interface ScheduleOptions {
   /** How long a fault lasts (defaults 5 s to 25 s). */
   minFaultMs?: number;
   maxFaultMs?: number;
-}
-
-/** A small seeded generator (FNV-1a of the seed, then mulberry32): the same seed gives the same schedule. */
-export function seededRandom(seed: string | number): () => number {
-  let state = 0x811c9dc5;
-  for (const char of String(seed)) state = Math.imul(state ^ char.charCodeAt(0), 0x01000193) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export const linkName = (link: LinkRef) => `${link.from}->${link.to}`;
