@@ -8,7 +8,8 @@ import { testLogger } from "../support/logger";
 import { stack } from "../support/stack";
 
 // sfo is the stack's spare site: the simulator's traffic does not disturb tests at nyc and lon.
-const site = (await stack()).site("sfo");
+const testStack = await stack();
+const site = testStack.site("sfo");
 const codec = new EventCodec({ host: site.registry.url });
 
 /** The events of one run, told apart from other traffic at sfo by the run's own tenants. */
@@ -128,5 +129,32 @@ describe("recorder simulator against the real stack", () => {
     const users = await eventsOfRun<UserChanged>(USERS_TOPIC, seed);
     expect(calls).toHaveLength(stats.calls);
     expect(users).toHaveLength(stats.userChanges);
+  });
+
+  it("waits for a schema registry that is down at start, then publishes", async () => {
+    const seed = `it-registry-${randomUUID()}`;
+    await testStack.stop("sfo", "registry");
+    let run: ReturnType<typeof runRecorder> | undefined;
+    try {
+      let settled = false;
+      run = runRecorder({
+        site,
+        seed,
+        callsPerSecond: 10,
+        userChangesPerSecond: 0,
+        maxCalls: 3,
+        minCallSeconds: 1,
+        maxCallSeconds: 2,
+        logger: testLogger("recorder-simulator"),
+      });
+      void run.done.finally(() => (settled = true)).catch(() => {});
+      await new Promise((r) => setTimeout(r, 5_000));
+      expect(settled).toBe(false);
+    } finally {
+      await testStack.start("sfo", "registry");
+    }
+    const stats = await run.done;
+    expect(stats).toMatchObject({ calls: 3, failed: 0, finished: true });
+    expect(await eventsOfRun<CallCompleted>(CALLS_TOPIC, seed)).toHaveLength(3);
   });
 });

@@ -209,10 +209,16 @@ describe("Dockerfile", () => {
     expect(cli.dependencies).toHaveProperty("tsx");
   });
 
-  it("keeps .env out of the build context", () => {
-    const ignored = read(".dockerignore")
+  const ignored = () =>
+    read(".dockerignore")
       .split("\n")
       .map((line) => line.trim());
-    expect(ignored).toContain(".env");
+
+  it("keeps .env out of the build context", () => {
+    expect(ignored()).toContain(".env");
+  });
+
+  it("leaves the tests, their soak harness and the benchmarks out of the image", () => {
+    expect(ignored()).toEqual(expect.arrayContaining(["test/", "bench/"]));
   });
 });

@@ -1,19 +1,9 @@
 import type { KafkaConfig, ObjectStoreConfig } from "@tandem/config";
 import { registryAuthOf } from "@tandem/config";
-import {
-  AudioKeyError,
-  CALLS_TOPIC,
-  EventCodec,
-  HeaderError,
-  HybridLogicalClock,
-  SchemaRegistrationError,
-  USERS_TOPIC,
-  UnsupportedTopicError,
-  ValidationError,
-} from "@tandem/events";
+import { CALLS_TOPIC, EventCodec, HybridLogicalClock, USERS_TOPIC } from "@tandem/events";
 import { createKafka, ensureSiteTopics } from "@tandem/kafka";
 import { openObjectStore } from "@tandem/object-store";
-import { DEFAULT_BACKOFF, retryWithBackoff, type Logger } from "@tandem/runtime";
+import { DEFAULT_BACKOFF, isPermanent, retryWithBackoff, type Logger } from "@tandem/runtime";
 import { RecorderPublisher } from "../publisher";
 import { CallGenerator, callAudio, type DurationOptions } from "./calls";
 import { RateScheduler, runPaced, systemClock } from "./pacing";
@@ -58,17 +48,6 @@ export interface RecorderRun {
   stop(): Promise<void>;
   /** The final stats once the run has ended (limits reached, duration elapsed, or stopped). */
   done: Promise<Stats>;
-}
-
-/** Errors that a retry cannot cure. */
-function isPermanent(error: unknown): boolean {
-  return (
-    error instanceof ValidationError ||
-    error instanceof AudioKeyError ||
-    error instanceof HeaderError ||
-    error instanceof SchemaRegistrationError ||
-    error instanceof UnsupportedTopicError
-  );
 }
 
 function checkOptions(options: RecorderOptions): void {
@@ -178,8 +157,14 @@ async function run(options: RecorderOptions, stopSignal: AbortSignal): Promise<S
 
   try {
     await producer.connect();
-    // Fail fast on a registry that refuses the schemas, before any audio is uploaded.
-    await Promise.all([codec.register(CALLS_TOPIC), codec.register(USERS_TOPIC)]);
+    // Fail fast on a registry that refuses the schemas, before any audio is uploaded; one that is
+    // unreachable (restarting, its database down) is waited for like any peer.
+    await retryWithBackoff(() => Promise.all([codec.register(CALLS_TOPIC), codec.register(USERS_TOPIC)]), {
+      signal: stopSignal,
+      retryIf: (error) => !isPermanent(error),
+      onRetry: (attempt, error, waitMs) =>
+        logger.warn({ err: error, attempt, waitMs }, "schema registration failed, retrying"),
+    });
     const publisher = new RecorderPublisher({
       site: siteId,
       producer,
@@ -198,24 +183,17 @@ async function run(options: RecorderOptions, stopSignal: AbortSignal): Promise<S
     );
 
     const publish = async <T>(what: string, action: () => Promise<T>): Promise<T | undefined> => {
-      const permanent = new AbortController();
       try {
-        return await retryWithBackoff(
-          () =>
-            action().catch((error: unknown) => {
-              if (isPermanent(error)) permanent.abort();
-              throw error;
-            }),
-          {
-            policy: { ...DEFAULT_BACKOFF, maxMs: 30_000 },
-            // A stop ends the retries, not an attempt in flight: that one finishes.
-            signal: AbortSignal.any([stopSignal, permanent.signal]),
-            onRetry: (attempt, error, waitMs) => {
-              counters.retries++;
-              logger.warn({ err: error, attempt, waitMs }, `${what}: publish failed, retrying`);
-            },
+        return await retryWithBackoff(action, {
+          policy: { ...DEFAULT_BACKOFF, maxMs: 30_000 },
+          // A stop ends the retries, not an attempt in flight: that one finishes.
+          signal: stopSignal,
+          retryIf: (error) => !isPermanent(error),
+          onRetry: (attempt, error, waitMs) => {
+            counters.retries++;
+            logger.warn({ err: error, attempt, waitMs }, `${what}: publish failed, retrying`);
           },
-        );
+        });
       } catch (error) {
         counters.failed++;
         logger.error({ err: error }, `${what}: given up`);
