@@ -27,15 +27,30 @@ describe("failure kind", () => {
     }
   });
 
-  it("is permanent for what PostgreSQL refuses in the record itself (classes 22 and 23)", () => {
-    expect(isPermanent(withSqlState("22021"))).toBe(true);
-    expect(isPermanent(withSqlState("23505"))).toBe(true);
+  it.each([
+    ["22021", "a NUL byte or invalid UTF-8 in text"],
+    ["22P05", "an unsupported Unicode escape in jsonb"],
+    ["22008", "a timestamp out of range"],
+    ["22003", "a number out of range"],
+    ["23514", "a check constraint"],
+    ["23505", "a unique constraint"],
+  ])("is permanent for PostgreSQL's %s (%s): it belongs to the record", (code) => {
+    expect(isPermanent(withSqlState(code))).toBe(true);
   });
 
-  it("is transient for outages and anything unknown", () => {
-    expect(failureKind(withSqlState("57P01"))).toBe("transient");
-    expect(failureKind(withSqlState("08006"))).toBe("transient");
-    expect(failureKind(Object.assign(new Error("connect"), { code: "ECONNREFUSED" }))).toBe("transient");
+  it.each([
+    ["57P01", "the server shutting down"],
+    ["08006", "a connection failure"],
+    ["40P01", "a deadlock"],
+    ["53100", "a full disk"],
+    ["ECONNREFUSED", "a refused connection"],
+  ])("is transient for %s (%s): it may pass on retry", (code) => {
+    expect(failureKind(withSqlState(code))).toBe("transient");
+  });
+
+  it("is transient for anything unknown", () => {
+    expect(failureKind(new Error("timeout exceeded when trying to connect"))).toBe("transient");
+    expect(failureKind("22021")).toBe("transient");
     expect(failureKind(new RegistryError("lookup", new Error("socket hang up")))).toBe("transient");
     expect(failureKind(new ObjectStoreError("unreachable", "store down"))).toBe("transient");
     expect(failureKind("a string")).toBe("transient");

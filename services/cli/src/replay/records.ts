@@ -1,6 +1,5 @@
 /** A record as inspect and replay show it: coordinates, headers, and the decoded event or why not. */
 import {
-  DecodeError,
   eventKindForTopic,
   type CallCompleted,
   type EventCodec,
@@ -8,6 +7,7 @@ import {
   type UserChanged,
 } from "@tandem/events";
 import type { IHeaders } from "kafkajs";
+import { isPermanent } from "@tandem/runtime";
 import type { ReadRecord } from "./reader";
 
 export interface RecordView {
@@ -60,7 +60,7 @@ export async function viewRecord(codec: EventCodec, record: ReadRecord): Promise
     const decoded = await codec.decode(record.value, record);
     return { ...view, kind: decoded.kind, event: decoded.event };
   } catch (error) {
-    if (!(error instanceof DecodeError)) throw error;
+    if (!isPermanent(error)) throw error;
     return { ...view, error: error.message, value: rawValue(record.value) };
   }
 }

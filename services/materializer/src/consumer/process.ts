@@ -1,7 +1,8 @@
 import type pg from "pg";
 import type { Producer } from "kafkajs";
 import type { MergePolicy } from "@tandem/config";
-import { DLQ_TOPIC, DecodeError, type EventCodec, type TandemEvent } from "@tandem/events";
+import { DLQ_TOPIC, type EventCodec, type TandemEvent } from "@tandem/events";
+import { isPermanent } from "@tandem/runtime";
 import { inadmissibleReason } from "../core/admission";
 import type { DecodedRecord } from "../core/batch";
 import { applyEvents } from "../db/apply";
@@ -16,7 +17,7 @@ export async function decodeRecord(codec: EventCodec, record: RawRecord): Promis
   try {
     event = await codec.decode(record.value, record);
   } catch (error) {
-    if (error instanceof DecodeError) return { record, ok: false, reason: error.message };
+    if (isPermanent(error)) return { record, ok: false, reason: error.message };
     throw error;
   }
   const reason = inadmissibleReason(event);

@@ -1,4 +1,5 @@
-import { AudioKeyError, audioObjectKey, type TandemEvent } from "@tandem/events";
+import { audioObjectKey, type TandemEvent } from "@tandem/events";
+import { isPermanent } from "@tandem/runtime";
 
 /**
  * Why the materializer cannot take a decoded event (it is set aside, dead-lettered by the consumer), or
@@ -12,7 +13,7 @@ export function inadmissibleReason(event: TandemEvent): string | undefined {
     audioObjectKey(tenantId, startedAtMs, callId);
     return undefined;
   } catch (error) {
-    if (error instanceof AudioKeyError) return error.message;
+    if (isPermanent(error)) return error.message;
     throw error;
   }
 }

@@ -1,10 +1,10 @@
 /** Writes decoded events to the site's database: the one write path of the consumer and of a rebuild. */
 import type pg from "pg";
 import type { MergePolicy } from "@tandem/config";
+import { isPermanent } from "@tandem/runtime";
 import { planBatch, type SourceRecord, type SourcedEvent } from "../core/batch";
 import { insertCalls } from "./calls";
 import { inTransaction } from "./pool";
-import { isRecordFault } from "./record-fault";
 import { applyUserEvents } from "./users";
 
 export interface AppliedEvents<R extends SourceRecord> {
@@ -27,7 +27,7 @@ export async function applyEvents<R extends SourceRecord>(
   try {
     return { ...(await writeTogether(pool, policy, events)), refused: [] };
   } catch (error) {
-    if (!isRecordFault(error)) throw error;
+    if (!isPermanent(error)) throw error;
   }
   const applied: AppliedEvents<R> = { callsInserted: 0, usersChanged: 0, refused: [] };
   for (const item of events) {
@@ -36,8 +36,9 @@ export async function applyEvents<R extends SourceRecord>(
       applied.callsInserted += written.callsInserted;
       applied.usersChanged += written.usersChanged;
     } catch (error) {
-      if (!isRecordFault(error)) throw error;
-      const reason = `PostgreSQL refused the event: ${error.message} (SQLSTATE ${error.code})`;
+      if (!isPermanent(error)) throw error;
+      const code = (error as { code?: unknown }).code;
+      const reason = `PostgreSQL refused the event: ${error.message} (SQLSTATE ${String(code)})`;
       applied.refused.push({ record: item.record, reason });
     }
   }
