@@ -1,4 +1,4 @@
-export { runMaterializer, defaultConsumerOptions, DEFAULT_AUDIO_OPTIONS } from "./run";
+export { runMaterializer } from "./run";
 export type { Materializer, MaterializerOptions } from "./run";
 export type { ConsumerOptions } from "./consumer/consumer";
 export type { TransferWorkerOptions } from "./audio/worker";

@@ -1,5 +1,5 @@
-import type { Topology } from "@tandem/config";
-import { registryAuthOf } from "@tandem/config";
+import type { Topology, Tuning } from "@tandem/config";
+import { registryAuthOf, tuningOf } from "@tandem/config";
 import { EventCodec } from "@tandem/events";
 import { createKafka, ensureSiteTopics } from "@tandem/kafka";
 import { openObjectStore, type ObjectStore } from "@tandem/object-store";
@@ -7,7 +7,6 @@ import { materializerClientId, materializerGroupId } from "@tandem/replication";
 import { startOpsServer, type Logger, retryWithBackoff } from "@tandem/runtime";
 import { startTransferWorkers, type TransferWorkerOptions } from "./audio/worker";
 import { startEventConsumer, type ConsumerOptions } from "./consumer/consumer";
-import { DEFAULT_TRANSFER_OPTIONS } from "./core/transfer";
 import { migrate } from "./db/migrate";
 import { createPool } from "./db/pool";
 import { createMetrics } from "./metrics";
@@ -26,24 +25,27 @@ export interface Materializer {
   stop(): Promise<void>;
 }
 
-export function defaultConsumerOptions(siteId: string): ConsumerOptions {
+function tunedConsumerOptions(siteId: string, tuning: Tuning["materializer"]): ConsumerOptions {
   return {
     groupId: materializerGroupId(siteId),
     fromBeginning: true,
-    topicRefreshMs: 30_000,
-    partitionsConsumedConcurrently: 3,
-    retryInitialMs: 500,
-    retryMaxMs: 10_000,
+    topicRefreshMs: tuning.topicRefreshMs,
+    partitionsConsumedConcurrently: tuning.partitionsConcurrently,
+    retryInitialMs: tuning.retry.initialMs,
+    retryMaxMs: tuning.retry.maxMs,
   };
 }
 
-export const DEFAULT_AUDIO_OPTIONS: TransferWorkerOptions = {
-  ...DEFAULT_TRANSFER_OPTIONS,
-  concurrency: 2,
-  // A transfer held by a process that crashed mid-copy is claimed again after this; copies re-put the same bytes.
-  leaseMs: 2 * 60_000,
-  pollMs: 2_000,
-};
+function tunedAudioOptions(tuning: Tuning["audio"]): TransferWorkerOptions {
+  return {
+    maxAttempts: tuning.attempts,
+    initialBackoffMs: tuning.retry.initialMs,
+    maxBackoffMs: tuning.retry.maxMs,
+    concurrency: tuning.concurrency,
+    leaseMs: tuning.leaseMs,
+    pollMs: tuning.pollMs,
+  };
+}
 
 /**
  * One site's materializer: migrates the database, consumes the site's event topics into it, and copies
@@ -60,8 +62,12 @@ export async function runMaterializer(input: {
   const site = topology.sites.find((s) => s.id === siteId);
   if (site === undefined) throw new Error(`site ${siteId} is not in the topology`);
   const logger = input.logger.child({ site: siteId });
-  const consumerOptions = { ...defaultConsumerOptions(siteId), ...input.options?.consumer };
-  const audioOptions = { ...DEFAULT_AUDIO_OPTIONS, ...input.options?.audio };
+  const tuning = tuningOf(topology);
+  const consumerOptions = {
+    ...tunedConsumerOptions(siteId, tuning.materializer),
+    ...input.options?.consumer,
+  };
+  const audioOptions = { ...tunedAudioOptions(tuning.audio), ...input.options?.audio };
 
   const pool = createPool(
     site.postgres,

@@ -8,12 +8,6 @@ export interface TransferOptions {
   maxBackoffMs: number;
 }
 
-export const DEFAULT_TRANSFER_OPTIONS: TransferOptions = {
-  maxAttempts: 12,
-  initialBackoffMs: 2_000,
-  maxBackoffMs: 10 * 60_000,
-};
-
 export interface AudioCopySource {
   site: string;
   key: string;
