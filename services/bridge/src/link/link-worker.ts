@@ -1,6 +1,5 @@
 import os from "node:os";
-import { setTimeout as sleep } from "node:timers/promises";
-import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from "kafkajs";
+import type { Admin, EachBatchPayload, Kafka, Message, Producer } from "kafkajs";
 import type { LinkConfig, SiteConfig } from "@tandem/config";
 import {
   DLQ_TOPIC,
@@ -17,16 +16,9 @@ import {
   ensureSiteTopics,
   ensureTopics,
   partitionCount,
-  REPLACED_ON_CRASH,
-  runConsumer,
+  SupervisedConsumer,
 } from "@tandem/kafka";
-import {
-  DEFAULT_BACKOFF,
-  backoffDelay,
-  retryWithBackoff,
-  type BackoffPolicy,
-  type Logger,
-} from "@tandem/runtime";
+import { DEFAULT_BACKOFF, retryWithBackoff, type BackoffPolicy, type Logger } from "@tandem/runtime";
 import { chunkBySize } from "../core/batching";
 import { isRestrictive } from "../core/filters";
 import type { RelayPlan } from "../core/relay-plan";
@@ -72,8 +64,6 @@ export interface LinkStatus {
 
 const SCHEDULE_CHECK_MS = 1000;
 const LAG_SAMPLE_MS = 1000;
-/** Longest wait between heartbeats to the source group while a delivery is retried. */
-const HEARTBEAT_SLICE_MS = 2000;
 
 const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
@@ -106,8 +96,7 @@ export class LinkWorker {
   private targetAdmin?: Admin;
   private sourceProducer?: Producer;
   private targetProducer?: Producer;
-  private consumer?: Consumer;
-  private subscribed: string[] = [];
+  private readonly consumer: SupervisedConsumer;
   private readonly targetPartitions = new Map<string, number>();
   /** Exactly-once: for each source partition, the next offset the target has recorded; lower ones are done. */
   private readonly committedAtTarget = new Map<string, bigint>();
@@ -122,7 +111,6 @@ export class LinkWorker {
   private manualRequest: ManualRequest | undefined;
   private lastForwardedAt: Date | undefined;
   private lastError: string | undefined;
-  private restarting: Promise<void> | undefined;
 
   constructor(options: LinkWorkerOptions) {
     this.link = options.link;
@@ -141,6 +129,7 @@ export class LinkWorker {
     this.groupId = `tandem-bridge.${options.link.from}-${options.link.to}`;
     this.eosGroupId = `tandem-bridge-eos.${options.link.from}-${options.link.to}`;
     this.transactionalId = `tandem-bridge.${options.link.from}-${options.link.to}.${instance}`;
+    this.consumer = this.supervisedConsumer();
     this.setState("starting");
   }
 
@@ -149,7 +138,6 @@ export class LinkWorker {
     await this.connect();
     this.timers.push(setInterval(() => void this.checkSchedule(), SCHEDULE_CHECK_MS));
     this.timers.push(setInterval(() => void this.emitHeartbeat(), this.heartbeatIntervalMs));
-    this.timers.push(setInterval(() => void this.refreshTopics(), this.topicRefreshMs));
     // While a delivery waits for a peer, no batch completes: the age of what waits grows all the same.
     this.timers.push(
       setInterval(() => this.metrics.lagSeconds.set({ link: this.id }, this.lagSeconds()), LAG_SAMPLE_MS),
@@ -161,8 +149,7 @@ export class LinkWorker {
   async stop(): Promise<void> {
     this.abort.abort();
     for (const timer of this.timers) clearInterval(timer);
-    await this.restarting?.catch(() => {});
-    await this.consumer?.disconnect().catch(() => {});
+    await this.consumer.stop();
     await Promise.all(
       [this.sourceProducer, this.targetProducer, this.sourceAdmin, this.targetAdmin].map((c) =>
         c?.disconnect().catch(() => {}),
@@ -219,7 +206,7 @@ export class LinkWorker {
         this.sourceProducer ??= this.sourceKafka.producer({ idempotent: true, maxInFlightRequests: 1 });
         await this.sourceProducer.connect();
         await this.connectTargetProducer();
-        await this.startConsumer();
+        await this.consumer.start();
       },
       {
         policy: this.backoff,
@@ -256,72 +243,47 @@ export class LinkWorker {
     return [...sourceTopics(this.link, existing), HEARTBEATS_TOPIC];
   }
 
-  private async startConsumer(): Promise<void> {
-    const topics = await this.wantedTopics();
-    const consumer = this.sourceKafka.consumer({
-      groupId: this.groupId,
-      readUncommitted: false,
-      maxWaitTimeInMs: 200,
-      sessionTimeout: 30_000,
-      retry: { ...REPLACED_ON_CRASH, retries: 8 },
+  private supervisedConsumer(): SupervisedConsumer {
+    return new SupervisedConsumer({
+      kafka: this.sourceKafka,
+      consumer: {
+        groupId: this.groupId,
+        readUncommitted: false,
+        maxWaitTimeInMs: 200,
+        sessionTimeout: 30_000,
+      },
+      retries: 8,
+      run: {
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.link.delivery === "exactly-once" ? 1 : 3,
+        eachBatch: (payload) => this.handleBatch(payload),
+      },
+      fromBeginning: true,
+      wantedTopics: () => this.wantedTopics(),
+      topicRefreshMs: this.topicRefreshMs,
+      backoff: this.backoff,
+      events: {
+        // A rebalance may move partitions elsewhere: what is known of them is learnt again from the next batches.
+        created: (consumer) =>
+          consumer.on(consumer.events.GROUP_JOIN, () => {
+            this.committedAtTarget.clear();
+            this.partitionLag.clear();
+            this.oldestPendingAt.clear();
+          }),
+        crashed: (error) => this.failed("consumer", error),
+        replacementFailed: (_attempt, error) => this.failed("consumer", error),
+        // Remote topics that appeared at the source (a new site upstream).
+        resubscribing: (topics) => this.logger.info({ topics }, "new source topics: resubscribing"),
+        topicCheckFailed: (error) =>
+          this.logger.debug({ error: (error as Error).message }, "topic refresh failed"),
+        consuming: () => {
+          if (this.currentState === "starting" || this.currentState === "down") {
+            this.setState(this.paused ? "paused" : "running");
+          }
+        },
+      },
     });
-    // A rebalance may move partitions elsewhere: what is known of them is learnt again from the next batches.
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      this.committedAtTarget.clear();
-      this.partitionLag.clear();
-      this.oldestPendingAt.clear();
-    });
-    let running = false;
-    // A crashed consumer has already disconnected (kafkajs does not restart it): a new one takes its place.
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.failed("consumer", payload.error);
-      if (running && this.consumer === consumer && !this.abort.signal.aborted) void this.restartConsumer();
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
-    this.consumer = consumer;
-    this.subscribed = topics;
-    await runConsumer(consumer, {
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.link.delivery === "exactly-once" ? 1 : 3,
-      eachBatch: (payload) => this.handleBatch(payload),
-    });
-    running = true;
-    if (this.paused) consumer.pause(topics.map((topic) => ({ topic })));
-    if (this.currentState === "starting" || this.currentState === "down") {
-      this.setState(this.paused ? "paused" : "running");
-    }
-  }
-
-  private restartConsumer(): Promise<void> {
-    this.restarting ??= (async () => {
-      try {
-        await this.consumer?.disconnect().catch(() => {});
-        await retryWithBackoff(() => this.startConsumer(), {
-          policy: this.backoff,
-          signal: this.abort.signal,
-          onRetry: (_attempt, error) => this.failed("consumer", error),
-        });
-      } finally {
-        this.restarting = undefined;
-      }
-    })();
-    return this.restarting;
-  }
-
-  /** Picks up remote topics that appeared at the source (a new site upstream) by resubscribing. */
-  private async refreshTopics(): Promise<void> {
-    if (this.restarting || this.consumer === undefined) return;
-    try {
-      const wanted = await this.wantedTopics();
-      if (wanted.some((topic) => !this.subscribed.includes(topic))) {
-        this.logger.info({ topics: wanted }, "new source topics: resubscribing");
-        await this.restartConsumer();
-      }
-    } catch (error) {
-      this.logger.debug({ error: (error as Error).message }, "topic refresh failed");
-    }
   }
 
   private async checkSchedule(): Promise<void> {
@@ -331,21 +293,20 @@ export class LinkWorker {
       this.manualRequest = undefined;
     }
     const open = scheduleState(this.link.schedule, this.now(), this.manualRequest) === "open";
-    const consumer = this.consumer;
-    if (consumer === undefined || open === !this.paused) return;
+    if (open === !this.paused) return;
     this.paused = !open;
-    const topics = this.subscribed.map((topic) => ({ topic }));
-    if (this.paused) consumer.pause(topics);
-    else consumer.resume(topics);
+    if (this.paused) this.consumer.pause();
+    else this.consumer.resume();
     if (this.currentState !== "down") this.setState(this.paused ? "paused" : "running");
   }
 
   /** True when the group's committed offsets reach the end of every data topic at the source. */
   private async caughtUp(): Promise<boolean> {
     const admin = this.sourceAdmin;
-    if (admin === undefined) return false;
+    // Without a consumer running, nothing says which topics the catch-up covers.
+    if (admin === undefined || this.consumer.topics.length === 0) return false;
     try {
-      const topics = this.subscribed.filter((topic) => topic !== HEARTBEATS_TOPIC);
+      const topics = this.consumer.topics.filter((topic) => topic !== HEARTBEATS_TOPIC);
       const committed = await admin.fetchOffsets({ groupId: this.groupId, topics });
       for (const { topic, partitions } of committed) {
         const ends = await admin.fetchTopicOffsets(topic);
@@ -422,49 +383,56 @@ export class LinkWorker {
     this.metrics.lagRecords.set({ link: this.id }, this.status().lagRecords);
     if (this.paused || this.abort.signal.aborted) return;
 
-    const delivered = await this.untilDelivered(payload, async () => {
-      const skipBelow = eos ? await this.recordedAtTarget(topic, partition) : -1n;
-      const { forwards, deadLetters, bytes } = await this.planBatch(
-        batch.messages,
-        topic,
-        partition,
-        skipBelow,
-      );
-      if (deadLetters.length > 0) {
-        await this.sourceProducer!.send({ topic: DLQ_TOPIC, acks: -1, messages: deadLetters });
-      }
-      const requests = chunkBySize(forwards);
-      const next = (BigInt(batch.lastOffset()) + 1n).toString();
-      if (eos) {
-        const transaction = await this.targetProducer!.transaction();
-        try {
-          for (const topicMessages of requests) await transaction.sendBatch({ topicMessages });
-          await transaction.sendOffsets({
-            consumerGroupId: this.eosGroupId,
-            topics: [{ topic, partitions: [{ partition, offset: next }] }],
-          });
-          await transaction.commit();
-        } catch (error) {
-          await transaction.abort().catch(() => {});
-          await this.resetTargetProducer().catch(() => {});
-          throw error;
+    const delivered = await this.consumer.retryBatch(
+      payload,
+      async () => {
+        const skipBelow = eos ? await this.recordedAtTarget(topic, partition) : -1n;
+        const { forwards, deadLetters, bytes } = await this.planBatch(
+          batch.messages,
+          topic,
+          partition,
+          skipBelow,
+        );
+        if (deadLetters.length > 0) {
+          await this.sourceProducer!.send({ topic: DLQ_TOPIC, acks: -1, messages: deadLetters });
         }
-        this.committedAtTarget.set(key, BigInt(next));
-      } else {
-        for (const topicMessages of requests)
-          await this.targetProducer!.sendBatch({ topicMessages, acks: -1 });
-      }
-      return { forwarded: forwards.length, deadLettered: deadLetters.length, bytes, next };
-    });
+        const requests = chunkBySize(forwards);
+        const next = (BigInt(batch.lastOffset()) + 1n).toString();
+        if (eos) {
+          const transaction = await this.targetProducer!.transaction();
+          try {
+            for (const topicMessages of requests) await transaction.sendBatch({ topicMessages });
+            await transaction.sendOffsets({
+              consumerGroupId: this.eosGroupId,
+              topics: [{ topic, partitions: [{ partition, offset: next }] }],
+            });
+            await transaction.commit();
+          } catch (error) {
+            await transaction.abort().catch(() => {});
+            await this.resetTargetProducer().catch(() => {});
+            throw error;
+          }
+          this.committedAtTarget.set(key, BigInt(next));
+        } else {
+          for (const topicMessages of requests)
+            await this.targetProducer!.sendBatch({ topicMessages, acks: -1 });
+        }
+        return { forwarded: forwards.length, deadLettered: deadLetters.length, bytes, next };
+      },
+      { onRetry: (_attempt, error) => this.failed("deliver", error) },
+    );
     if (delivered === undefined) return;
+    if (this.currentState === "down" || this.currentState === "starting") {
+      this.setState(this.paused ? "paused" : "running");
+    }
 
     resolveOffset(batch.lastOffset());
-    await this.consumer!.commitOffsets([{ topic, partition, offset: delivered.next }]).catch(
-      (error: unknown) => {
+    await this.consumer
+      .commitOffsets([{ topic, partition, offset: delivered.next }])
+      .catch((error: unknown) => {
         // Exactly-once keeps its position at the target; at-least-once re-forwards, harmlessly, after a restart.
         this.logger.debug({ error: (error as Error).message }, "source offset commit failed");
-      },
-    );
+      });
     const now = new Date();
     this.metrics.recordsForwarded.inc({ link: this.id }, delivered.forwarded);
     this.metrics.bytesForwarded.inc({ link: this.id }, delivered.bytes);
@@ -599,36 +567,5 @@ export class LinkWorker {
   private lagSeconds(): number {
     const oldest = Math.min(...this.oldestPendingAt.values());
     return Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) / 1000 : 0;
-  }
-
-  /**
-   * Runs a delivery until it succeeds, backing off while a cluster is down and heartbeating the source
-   * group meanwhile. Undefined when the batch must be abandoned uncommitted (rebalance or stop): it will
-   * be read again.
-   */
-  private async untilDelivered<T>(
-    payload: EachBatchPayload,
-    deliver: () => Promise<T>,
-  ): Promise<T | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const result = await deliver();
-        if (this.currentState === "down" || this.currentState === "starting") {
-          this.setState(this.paused ? "paused" : "running");
-        }
-        return result;
-      } catch (error) {
-        this.failed("deliver", error);
-        let waitMs = backoffDelay(Math.min(attempt, 30), Math.random, this.backoff);
-        while (waitMs > 0) {
-          if (this.abort.signal.aborted || !payload.isRunning() || payload.isStale()) return undefined;
-          const slice = Math.min(waitMs, HEARTBEAT_SLICE_MS);
-          await sleep(slice);
-          waitMs -= slice;
-          await payload.heartbeat().catch(() => {});
-        }
-        if (this.abort.signal.aborted || !payload.isRunning() || payload.isStale()) return undefined;
-      }
-    }
   }
 }
