@@ -187,7 +187,7 @@ export class SupervisedConsumer {
       this.options.events?.resubscribing?.(wanted);
       await this.replace();
     } catch (error) {
-      this.options.events?.topicCheckFailed?.(error);
+      if (!this.stopping.signal.aborted) this.options.events?.topicCheckFailed?.(error);
     }
   }
 }
