@@ -28,3 +28,12 @@ export async function runConsumer(consumer: Consumer, config: ConsumerRunConfig)
   }
   if (crash !== undefined) throw crash;
 }
+
+/** Whether kafkajs would have restarted a consumer after this crash (it restarts after retriable errors only). */
+export function isRetriableCrash(error: Error): boolean {
+  let cause: unknown = error;
+  while ((cause as { cause?: unknown }).cause !== undefined) cause = (cause as { cause: unknown }).cause;
+  return (
+    error.name === "KafkaJSNumberOfRetriesExceeded" || (cause as { retriable?: boolean }).retriable === true
+  );
+}

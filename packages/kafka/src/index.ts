@@ -7,4 +7,5 @@ export {
   DEFAULT_PARTITIONS,
 } from "./topics";
 export { deadLetterMessage, DLQ_HEADERS, type DeadLetter } from "./dead-letter";
-export { REPLACED_ON_CRASH, runConsumer } from "./consumers";
+export { isRetriableCrash } from "./consumers";
+export { SupervisedConsumer, type SupervisedConsumerOptions } from "./supervised-consumer";

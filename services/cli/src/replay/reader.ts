@@ -1,6 +1,7 @@
 /** Reads exact offset ranges of a site's topics: the Kafka adapter of inspect and replay. */
 import { randomUUID } from "node:crypto";
-import type { Admin, IHeaders, Kafka } from "kafkajs";
+import type { Admin, Consumer, IHeaders, Kafka } from "kafkajs";
+import { isRetriableCrash, SupervisedConsumer } from "@tandem/kafka";
 import type { OffsetRange, PartitionOffsets } from "./plan";
 
 export interface ReadRecord {
@@ -58,7 +59,6 @@ export async function readRanges(
   const positions = new Map([...wanted].map(([k, r]) => [k, r.start]));
   const remaining = new Set(wanted.keys());
   const groupId = `tandem-cli.${options.purpose}.${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
   let failed: (error: unknown) => void = () => {};
   let finished: () => void = () => {};
   const done = new Promise<void>((resolve, reject) => {
@@ -70,31 +70,24 @@ export async function readRanges(
   const onAbort = () => finished();
   options.signal?.addEventListener("abort", onAbort);
 
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    const k = key(payload.topic, payload.partition);
-    const range = wanted.get(k);
-    const before = positions.get(k);
-    if (range === undefined || before === undefined) return;
-    const after = Math.min(range.end, Math.max(before, Number(payload.lastOffset) + 1));
-    positions.set(k, after);
-    if (after > before) options.onProgress?.(after - before);
-    if (after >= range.end && remaining.delete(k)) {
-      consumer.pause([{ topic: range.topic, partitions: [range.partition] }]);
-      if (remaining.size === 0) finished();
-    }
-  });
-  // kafkajs restarts the consumer by itself after a retriable error (a broker that just restarted, a
-  // coordinator still loading); only a crash it gives up on ends the read.
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (!payload.restart) failed(payload.error);
-  });
-
   const topics = [...new Set([...wanted.values()].map((r) => r.topic))].sort();
-  try {
-    // Partitions without a range are assigned too (the group takes whole topics): they stay paused.
-    const idle = await partitionsOutside(kafka, topics, (t, p) => wanted.has(key(t, p)));
-    // A restarted consumer joins afresh, without the seeks and pauses of the one before: every join
-    // puts each partition back where the read has got to.
+  let idle: Array<{ topic: string; partitions: number[] }> = [];
+  const track = (consumer: Consumer) => {
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const k = key(payload.topic, payload.partition);
+      const range = wanted.get(k);
+      const before = positions.get(k);
+      if (range === undefined || before === undefined) return;
+      const after = Math.min(range.end, Math.max(before, Number(payload.lastOffset) + 1));
+      positions.set(k, after);
+      if (after > before) options.onProgress?.(after - before);
+      if (after >= range.end && remaining.delete(k)) {
+        consumer.pause([{ topic: range.topic, partitions: [range.partition] }]);
+        if (remaining.size === 0) finished();
+      }
+    });
+    // A replacement joins afresh, without the seeks and pauses of the consumer before it: every join puts
+    // each partition back where the read has got to.
     consumer.on(consumer.events.GROUP_JOIN, () => {
       const done = [...wanted].filter(([k]) => !remaining.has(k)).map(([, r]) => r);
       const paused = [...idle, ...done.map((r) => ({ topic: r.topic, partitions: [r.partition] }))];
@@ -104,9 +97,11 @@ export async function readRanges(
         consumer.seek({ topic: range.topic, partition: range.partition, offset: String(positions.get(k)) });
       }
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics });
-    await consumer.run({
+  };
+  const consumer = new SupervisedConsumer({
+    kafka,
+    consumer: { groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 },
+    run: {
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         const range = wanted.get(key(batch.topic, batch.partition));
@@ -125,11 +120,26 @@ export async function readRanges(
         // A failing handler ends the read with its error, rather than kafkajs retrying the batch forever.
         if (records.length > 0) await handle(records).catch(failed);
       },
-    });
+    },
+    wantedTopics: async () => topics,
+    events: {
+      created: track,
+      // A consumer that crashed after a retriable error (a broker that just restarted, a coordinator still
+      // loading) is replaced; any other error ends the read.
+      crashed: (error) => {
+        if (!isRetriableCrash(error)) failed(error);
+      },
+    },
+  });
+
+  try {
+    // Partitions without a range are assigned too (the group takes whole topics): they stay paused.
+    idle = await partitionsOutside(kafka, topics, (t, p) => wanted.has(key(t, p)));
+    await consumer.start();
     await done;
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
-    await consumer.disconnect();
+    await consumer.stop();
     await deleteGroup(kafka, groupId);
   }
   return [...remaining].map((k) => wanted.get(k)!);

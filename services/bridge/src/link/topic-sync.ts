@@ -1,0 +1,36 @@
+import type { Admin } from "kafkajs";
+import type { LinkConfig } from "@tandem/config";
+import { ensureTopics, partitionCount } from "@tandem/kafka";
+import { STREAM_TOPICS, remoteTopic } from "@tandem/replication";
+
+/** The link's remote topics at the target, created with as many partitions as their source topic. */
+export class TargetTopicSync {
+  private readonly partitions = new Map<string, number>();
+
+  constructor(
+    private readonly sourceAdmin: Admin,
+    private readonly targetAdmin: Admin,
+  ) {}
+
+  /**
+   * The target topics of the link's own streams exist from the start, so that the target's materializer
+   * subscribes to them before the first record arrives.
+   */
+  async ensureStreamTopics(link: Pick<LinkConfig, "from" | "streams">): Promise<void> {
+    for (const stream of link.streams) {
+      const local = STREAM_TOPICS[stream];
+      await this.targetPartition(local, remoteTopic(link.from, local), 0);
+    }
+  }
+
+  async targetPartition(sourceTopic: string, targetTopic: string, partition: number): Promise<number> {
+    let count = this.partitions.get(targetTopic);
+    if (count === undefined) {
+      const wanted = Math.max(1, await partitionCount(this.sourceAdmin, sourceTopic));
+      await ensureTopics(this.targetAdmin, [{ topic: targetTopic, numPartitions: wanted }]);
+      count = await partitionCount(this.targetAdmin, targetTopic);
+      this.partitions.set(targetTopic, count);
+    }
+    return partition % count;
+  }
+}
