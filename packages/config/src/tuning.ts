@@ -14,6 +14,8 @@ export const DEFAULT_TUNING: Tuning = {
     fetchMaxWaitMs: 200,
     sessionTimeoutMs: 30_000,
     partitionsConcurrently: 3,
+    // Below the target's default `max.message.bytes` (1 MiB): a fetched source batch, whose path headers
+    // grow by a site at each hop, is sent as several record batches rather than refused whole.
     maxRequestBytes: 512 * 1024,
     retry: { initialMs: 500, maxMs: 60_000 },
   },

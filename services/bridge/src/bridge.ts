@@ -1,5 +1,5 @@
 import { Registry, collectDefaultMetrics } from "prom-client";
-import type { LinkConfig, Topology } from "@tandem/config";
+import { tuningOf, type LinkConfig, type Topology } from "@tandem/config";
 import { startOpsServer, type Logger } from "@tandem/runtime";
 import { RelayPlan } from "./core/relay-plan";
 import { LinkMetrics } from "./link/link-metrics";
@@ -51,6 +51,7 @@ export async function runBridge(options: BridgeOptions): Promise<RunningBridge> 
         relayPlan,
         now: options.now,
         instanceId: options.instanceId,
+        tuning: tuningOf(topology).bridge,
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         topicRefreshMs: options.topicRefreshMs,
         backoff: options.backoff,

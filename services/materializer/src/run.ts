@@ -31,6 +31,8 @@ function tunedConsumerOptions(siteId: string, tuning: Tuning["materializer"]): C
     fromBeginning: true,
     topicRefreshMs: tuning.topicRefreshMs,
     partitionsConsumedConcurrently: tuning.partitionsConcurrently,
+    sessionTimeoutMs: tuning.sessionTimeoutMs,
+    heartbeatIntervalMs: tuning.heartbeatIntervalMs,
     retryInitialMs: tuning.retry.initialMs,
     retryMaxMs: tuning.retry.maxMs,
   };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_TUNING } from "@tandem/config";
 import { chunkBySize, recordBytes } from "../../../services/bridge/src/core/batching";
 
 const record = (topic: string, valueBytes: number, i: number) => ({
@@ -24,7 +25,7 @@ describe("request batching", () => {
 
   it("keeps a small batch in one request, grouped by topic", () => {
     const records = [record("a", 10, 0), record("b", 10, 1), record("a", 10, 2)];
-    expect(chunkBySize(records)).toEqual([
+    expect(chunkBySize(records, DEFAULT_TUNING.bridge.maxRequestBytes)).toEqual([
       [
         { topic: "a", messages: [records[0]!, records[2]!].map(({ topic: _t, ...m }) => m) },
         { topic: "b", messages: [records[1]!].map(({ topic: _t, ...m }) => m) },

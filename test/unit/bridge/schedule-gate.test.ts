@@ -12,6 +12,7 @@ describe("a link's schedule gate", () => {
     const changed = vi.fn();
     gate = new ScheduleGate({
       schedule: { kind: "manual" },
+      checkIntervalMs: 1000,
       now: () => new Date(),
       logger,
       caughtUp: () => Promise.resolve(caughtUp),
@@ -36,6 +37,7 @@ describe("a link's schedule gate", () => {
     const changed = vi.fn();
     gate = new ScheduleGate({
       schedule: { kind: "continuous" },
+      checkIntervalMs: 1000,
       now: () => new Date(),
       logger,
       caughtUp,

@@ -1,10 +1,5 @@
 import type { IHeaders, Message, TopicMessages } from "kafkajs";
 
-/**
- * Below the target's default `max.message.bytes` (1 MiB): a fetched source batch, whose path headers
- * grow by a site at each hop, is sent as several record batches rather than refused whole.
- */
-export const MAX_REQUEST_BATCH_BYTES = 512 * 1024;
 /** Framing of one record in a record batch (lengths, offsets, attributes), a safe overestimate. */
 const RECORD_OVERHEAD_BYTES = 64;
 
@@ -29,7 +24,7 @@ export function recordBytes(message: Message): number {
 }
 
 /** Splits records, in order, into requests of at most `maxBytes` each (a larger record goes alone). */
-export function chunkBySize(messages: Routed[], maxBytes = MAX_REQUEST_BATCH_BYTES): TopicMessages[][] {
+export function chunkBySize(messages: Routed[], maxBytes: number): TopicMessages[][] {
   const chunks: Routed[][] = [];
   let current: Routed[] = [];
   let currentBytes = 0;

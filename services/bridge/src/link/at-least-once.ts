@@ -3,10 +3,12 @@ import type { Delivery } from "./delivery";
 
 /** Idempotent writes acknowledged by every replica; the source offsets are committed afterwards. */
 export class AtLeastOnceDelivery implements Delivery {
-  readonly partitionsConsumedConcurrently = 3;
   private readonly producer: Producer;
 
-  constructor(kafka: Kafka) {
+  constructor(
+    kafka: Kafka,
+    readonly partitionsConsumedConcurrently: number,
+  ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   }
 

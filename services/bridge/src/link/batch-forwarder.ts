@@ -2,14 +2,14 @@ import type { Batch, KafkaMessage, Message, Producer } from "kafkajs";
 import type { LinkConfig } from "@tandem/config";
 import { DLQ_TOPIC, HEARTBEATS_TOPIC } from "@tandem/events";
 import { deadLetterMessage } from "@tandem/kafka";
-import type { Logger } from "@tandem/runtime";
+import { HEARTBEAT_FORWARDED_AT_HEADER, parseHeartbeat } from "@tandem/replication";
+import { isPermanent, type Logger } from "@tandem/runtime";
 import { chunkBySize } from "../core/batching";
 import { planRecord, type PlanContext, type PlannerPorts } from "../core/record-planner";
 import type { RelayPlan } from "../core/relay-plan";
 import type { Delivery } from "./delivery";
-import { HEARTBEAT_FORWARDED_AT_HEADER, parseHeartbeat } from "@tandem/replication";
 import type { LinkMetrics } from "./link-metrics";
-import { UntranslatableRecord, type SchemaTranslator } from "./schema-translator";
+import type { SchemaTranslator } from "./schema-translator";
 import type { TargetTopicSync } from "./topic-sync";
 
 export interface Forwarded {
@@ -39,6 +39,8 @@ export class BatchForwarder {
       delivery: Delivery;
       /** Writes the DLQ records at the source site. */
       sourceProducer: Producer;
+      /** Below the target's `max.message.bytes`. */
+      maxRequestBytes: number;
     },
   ) {
     const { translator, topics } = deps;
@@ -47,7 +49,7 @@ export class BatchForwarder {
         try {
           return { ok: true, value: await translator.translate(value, targetTopic) };
         } catch (error) {
-          if (!(error instanceof UntranslatableRecord)) throw error;
+          if (!isPermanent(error)) throw error;
           return { ok: false, problem: error.message };
         }
       },
@@ -66,7 +68,11 @@ export class BatchForwarder {
       await this.deps.sourceProducer.send({ topic: DLQ_TOPIC, acks: -1, messages: deadLetters });
     }
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    await this.deps.delivery.deliver(chunkBySize(forwards), { topic, partition, next });
+    await this.deps.delivery.deliver(chunkBySize(forwards, this.deps.maxRequestBytes), {
+      topic,
+      partition,
+      next,
+    });
     return { forwarded: forwards.length, deadLettered: deadLetters.length, bytes, next };
   }
 

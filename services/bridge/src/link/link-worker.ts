@@ -1,6 +1,6 @@
 import os from "node:os";
 import type { Admin, EachBatchPayload, Kafka, Producer } from "kafkajs";
-import type { LinkConfig, SiteConfig } from "@tandem/config";
+import { DEFAULT_TUNING, type LinkConfig, type SiteConfig, type Tuning } from "@tandem/config";
 import { HEARTBEATS_TOPIC } from "@tandem/events";
 import { createKafka, ensureSiteTopics, groupLagRecords, SupervisedConsumer } from "@tandem/kafka";
 import { DEFAULT_BACKOFF, retryWithBackoff, type BackoffPolicy, type Logger } from "@tandem/runtime";
@@ -39,6 +39,8 @@ export interface LinkWorkerOptions {
   now?: () => Date;
   /** Distinguishes instances of the same link (transactional id); defaults to the host name. */
   instanceId?: string;
+  /** The topology's `tuning.bridge`; the three options below override it (tests shorten them). */
+  tuning?: Tuning["bridge"];
   heartbeatIntervalMs?: number;
   topicRefreshMs?: number;
   backoff?: BackoffPolicy;
@@ -92,8 +94,9 @@ export class LinkWorker {
     this.groupId = bridgeGroupId(link);
     this.logger = options.logger.child({ link: this.id });
     this.metrics = options.metrics;
-    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5000;
+    const tuning = options.tuning ?? DEFAULT_TUNING.bridge;
+    this.backoff = options.backoff ?? { ...DEFAULT_BACKOFF, ...tuning.retry };
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? tuning.heartbeatIntervalMs;
     const sourceKafka = createKafka(options.source.kafka, bridgeClientId(link), this.logger);
     const targetKafka = createKafka(options.target.kafka, bridgeClientId(link), this.logger);
     this.sourceAdmin = sourceKafka.admin();
@@ -106,7 +109,7 @@ export class LinkWorker {
             transactionalId: bridgeTransactionalId(link, options.instanceId ?? os.hostname()),
             eosGroupId: bridgeTransactionGroupId(link),
           })
-        : new AtLeastOnceDelivery(targetKafka);
+        : new AtLeastOnceDelivery(targetKafka, tuning.partitionsConcurrently);
     this.forwarder = new BatchForwarder({
       link,
       linkId: this.id,
@@ -117,17 +120,22 @@ export class LinkWorker {
       topics: this.topics,
       delivery: this.delivery,
       sourceProducer: this.sourceProducer,
+      maxRequestBytes: tuning.maxRequestBytes,
     });
     this.heartbeats = new HeartbeatEmitter(this.sourceProducer, this.id, this.logger);
     this.lag = new LagTracker(this.metrics, this.id);
     this.gate = new ScheduleGate({
+      checkIntervalMs: tuning.scheduleCheckMs,
       schedule: link.schedule,
       now: options.now ?? (() => new Date()),
       logger: this.logger,
       caughtUp: () => this.caughtUp(),
       changed: (closed) => this.gateChanged(closed),
     });
-    this.consumer = this.supervisedConsumer(sourceKafka, options.topicRefreshMs ?? 30_000);
+    this.consumer = this.supervisedConsumer(sourceKafka, {
+      ...tuning,
+      topicRefreshMs: options.topicRefreshMs ?? tuning.topicRefreshMs,
+    });
     this.setState("starting");
   }
 
@@ -214,14 +222,17 @@ export class LinkWorker {
     );
   }
 
-  private supervisedConsumer(kafka: Kafka, topicRefreshMs: number): SupervisedConsumer {
+  private supervisedConsumer(
+    kafka: Kafka,
+    tuning: Pick<Tuning["bridge"], "fetchMaxWaitMs" | "sessionTimeoutMs" | "topicRefreshMs">,
+  ): SupervisedConsumer {
     return new SupervisedConsumer({
       kafka,
       consumer: {
         groupId: this.groupId,
         readUncommitted: false,
-        maxWaitTimeInMs: 200,
-        sessionTimeout: 30_000,
+        maxWaitTimeInMs: tuning.fetchMaxWaitMs,
+        sessionTimeout: tuning.sessionTimeoutMs,
       },
       retries: 8,
       run: {
@@ -235,7 +246,7 @@ export class LinkWorker {
         ...sourceTopics(this.link, await this.sourceAdmin.listTopics()),
         HEARTBEATS_TOPIC,
       ],
-      topicRefreshMs,
+      topicRefreshMs: tuning.topicRefreshMs,
       backoff: this.backoff,
       events: {
         // A rebalance may move partitions elsewhere: what is known of them is learnt again from the next batches.

@@ -2,8 +2,6 @@ import type { LinkConfig } from "@tandem/config";
 import type { Logger } from "@tandem/runtime";
 import { scheduleState, type ManualRequest } from "../core/schedule";
 
-const SCHEDULE_CHECK_MS = 1000;
-
 /** Opens and closes a link by its schedule, or for an operator's catch-up until the link has caught up. */
 export class ScheduleGate {
   private closed = false;
@@ -14,6 +12,7 @@ export class ScheduleGate {
   constructor(
     private readonly options: {
       schedule: LinkConfig["schedule"];
+      checkIntervalMs: number;
       now: () => Date;
       logger: Logger;
       caughtUp: () => Promise<boolean>;
@@ -31,7 +30,7 @@ export class ScheduleGate {
   }
 
   async start(): Promise<void> {
-    this.timer = setInterval(() => void this.check(), SCHEDULE_CHECK_MS);
+    this.timer = setInterval(() => void this.check(), this.options.checkIntervalMs);
     await this.check();
   }
 

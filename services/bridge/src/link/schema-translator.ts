@@ -1,8 +1,9 @@
 import type { RegistryConfig } from "@tandem/config";
 import { eventKindForTopic, eventSchemas, parseWireFormat, subjectFor, withSchemaId } from "@tandem/events";
+import { PermanentError } from "@tandem/runtime";
 
 /** A record the translator can never translate: retrying gives the same answer, so it goes to the DLQ. */
-export class UntranslatableRecord extends Error {
+export class UntranslatableRecord extends PermanentError {
   constructor(message: string) {
     super(message);
     this.name = "UntranslatableRecord";

@@ -15,6 +15,8 @@ export interface ConsumerOptions {
   /** How often the topic list is checked for a new `<origin>.` topic (a site added later). */
   topicRefreshMs: number;
   partitionsConsumedConcurrently: number;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
   retryInitialMs: number;
   retryMaxMs: number;
 }
@@ -106,7 +108,11 @@ export async function startEventConsumer(deps: {
     logger.warn({ err: error, attempt }, "no consumer: subscribing failed, retrying");
   const consumer = new SupervisedConsumer({
     kafka,
-    consumer: { groupId: options.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000 },
+    consumer: {
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+    },
     run: {
       eachBatchAutoResolve: false,
       autoCommitThreshold: 1,
