@@ -26,7 +26,6 @@ export default tseslint.config(
               regex: "^(kafkajs|pg|@aws-sdk/[^/]+|(node:)?(fs|net))(/.*)?$",
               message:
                 "core/ holds pure logic: do the I/O in an adapter outside core/ and pass the results in.",
-              allowTypeImports: true,
             },
           ],
         },

@@ -1,16 +1,21 @@
-import type { IHeaders, Message, TopicMessages } from "kafkajs";
+type Bytes = Buffer | string | null | undefined;
+
+/** What sizing needs of a record; the Kafka client's message type fits it. */
+export interface SizedRecord {
+  key?: Bytes;
+  value: Bytes;
+  headers?: Record<string, Bytes | Bytes[]>;
+}
 
 /** Framing of one record in a record batch (lengths, offsets, attributes), a safe overestimate. */
 const RECORD_OVERHEAD_BYTES = 64;
 
-type Routed = Message & { topic: string };
-
-function sizeOf(value: Buffer | string | null | undefined): number {
+function sizeOf(value: Bytes): number {
   if (value === null || value === undefined) return 0;
   return typeof value === "string" ? Buffer.byteLength(value) : value.length;
 }
 
-function headerBytes(headers: IHeaders | undefined): number {
+function headerBytes(headers: SizedRecord["headers"]): number {
   let bytes = 0;
   for (const [key, value] of Object.entries(headers ?? {})) {
     const values = Array.isArray(value) ? value : [value];
@@ -19,14 +24,17 @@ function headerBytes(headers: IHeaders | undefined): number {
   return bytes;
 }
 
-export function recordBytes(message: Message): number {
+export function recordBytes(message: SizedRecord): number {
   return sizeOf(message.key) + sizeOf(message.value) + headerBytes(message.headers) + RECORD_OVERHEAD_BYTES;
 }
 
 /** Splits records, in order, into requests of at most `maxBytes` each (a larger record goes alone). */
-export function chunkBySize(messages: Routed[], maxBytes: number): TopicMessages[][] {
-  const chunks: Routed[][] = [];
-  let current: Routed[] = [];
+export function chunkBySize<M extends SizedRecord>(
+  messages: Array<M & { topic: string }>,
+  maxBytes: number,
+): Array<Array<{ topic: string; messages: M[] }>> {
+  const chunks: Array<Array<M & { topic: string }>> = [];
+  let current: Array<M & { topic: string }> = [];
   let currentBytes = 0;
   for (const message of messages) {
     const bytes = recordBytes(message);
@@ -42,11 +50,13 @@ export function chunkBySize(messages: Routed[], maxBytes: number): TopicMessages
   return chunks.map(groupByTopic);
 }
 
-function groupByTopic(messages: Routed[]): TopicMessages[] {
-  const byTopic = new Map<string, Message[]>();
+function groupByTopic<M extends SizedRecord>(
+  messages: Array<M & { topic: string }>,
+): Array<{ topic: string; messages: M[] }> {
+  const byTopic = new Map<string, M[]>();
   for (const { topic, ...message } of messages) {
     const list = byTopic.get(topic) ?? [];
-    list.push(message);
+    list.push(message as unknown as M);
     byTopic.set(topic, list);
   }
   return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
