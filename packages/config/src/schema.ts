@@ -1,5 +1,6 @@
 import { isUuid, SITE_ID_PATTERN } from "@tandem/events";
 import { z } from "zod";
+import ms from "ms";
 import { tuningSchema } from "./tuning";
 import { DELIVERY_MODES, SASL_MECHANISMS, STREAMS } from "./types";
 import type {
@@ -178,14 +179,29 @@ const mergePolicy: z.ZodType<MergePolicy> = z.preprocess(
   ]),
 );
 
-const site: z.ZodType<SiteConfig> = z.strictObject({
-  id: siteId,
-  kafka,
-  registry,
-  postgres,
-  objectStore,
-  mergePolicy: mergePolicy.default({ kind: "lww" }),
+const RETENTION_FORM = "expected forever or a duration of at least an hour, such as 30d";
+/** `forever` (the default) or a duration: how long the site's event topics keep their records. */
+const retention = z.string({ error: RETENTION_FORM }).transform((text, ctx) => {
+  if (text === "forever") return -1;
+  const value = ms(text as ms.StringValue);
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 3_600_000) {
+    ctx.addIssue({ code: "custom", message: RETENTION_FORM });
+    return z.NEVER;
+  }
+  return value;
 });
+
+const site: z.ZodType<SiteConfig> = z
+  .strictObject({
+    id: siteId,
+    kafka,
+    registry,
+    postgres,
+    objectStore,
+    mergePolicy: mergePolicy.default({ kind: "lww" }),
+    retention: retention.default(-1),
+  })
+  .transform(({ retention: retentionMs, ...rest }) => ({ ...rest, retentionMs }));
 
 const allowDeny: z.ZodType<AllowDeny> = z
   .strictObject({ allow: z.array(uuid).optional(), deny: z.array(uuid).default([]) })

@@ -67,6 +67,11 @@ export interface SiteConfig {
   postgres: PostgresConfig;
   objectStore: ObjectStoreConfig;
   mergePolicy: MergePolicy;
+  /**
+   * `retention.ms` of the event topics Tandem creates at this site: -1 (the default) keeps every record,
+   * for the log is what links resume from and new sites are filled from.
+   */
+  retentionMs?: number;
 }
 
 /** Lower-case UUIDs. Absent `allow` admits everyone not denied; a present `allow` admits only its members. */

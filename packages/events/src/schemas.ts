@@ -15,6 +15,8 @@ export const CALLS_TOPIC = "calls.completed";
 export const USERS_TOPIC = "users.changed";
 export const HEARTBEATS_TOPIC = "tandem.heartbeats";
 export const DLQ_TOPIC = "tandem.dlq";
+/** Ranges of records that retention deleted before a consumer read them, and their acknowledgements. */
+export const GAPS_TOPIC = "tandem.gaps";
 
 function loadSchema(file: string): AvroRecordSchema {
   const url = new URL(`../../../schemas/${file}`, import.meta.url);

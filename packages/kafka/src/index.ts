@@ -4,8 +4,11 @@ export {
   ensureSiteTopics,
   groupLagRecords,
   partitionCount,
+  explicitTopicConfig,
   DEFAULT_PARTITIONS,
+  REPLICATED_TOPIC_CONFIGS,
 } from "./topics";
+export { recordGap } from "./gaps";
 export { deadLetterMessage, DLQ_HEADERS, type DeadLetter } from "./dead-letter";
 export { isRetriableCrash } from "./consumers";
 export { SupervisedConsumer, type SupervisedConsumerOptions } from "./supervised-consumer";

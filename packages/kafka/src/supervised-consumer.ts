@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type {
+  Admin,
+  Batch,
   Consumer,
   ConsumerConfig,
   ConsumerRunConfig,
@@ -7,6 +9,7 @@ import type {
   Kafka,
   TopicPartitionOffsetAndMetadata,
 } from "kafkajs";
+import type { LostRange } from "@tandem/replication";
 import { DEFAULT_BACKOFF, backoffDelay, retryWithBackoff, type BackoffPolicy } from "@tandem/runtime";
 import { REPLACED_ON_CRASH, runConsumer } from "./consumers";
 
@@ -25,6 +28,12 @@ export interface SupervisedConsumerOptions {
   topicRefreshMs?: number;
   /** Between attempts to replace a consumer, and between attempts of a batch. */
   backoff?: BackoffPolicy;
+  /**
+   * Told, before the batch after it is handled, of records that retention deleted before the group read
+   * them: the group's position was below the partition's log start. Without it, kafkajs would skip them
+   * silently.
+   */
+  onLostRange?: (range: LostRange) => Promise<void>;
   events?: {
     /** Each new consumer before it connects: a replacement is a new consumer and needs its listeners again. */
     created?: (consumer: Consumer) => void;
@@ -50,6 +59,9 @@ export class SupervisedConsumer {
   private paused = false;
   private replacing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Per partition, the offset the next batch should start at; learnt again at each group join. */
+  private readonly expectedNext = new Map<string, bigint>();
+  private admin: Admin | undefined;
 
   constructor(private readonly options: SupervisedConsumerOptions) {}
 
@@ -73,6 +85,7 @@ export class SupervisedConsumer {
     clearInterval(this.timer);
     await this.replacing;
     await this.consumer?.disconnect().catch(() => {});
+    await this.admin?.disconnect().catch(() => {});
     this.consumer = undefined;
     this.subscribed = [];
   }
@@ -139,11 +152,13 @@ export class SupervisedConsumer {
       events?.crashed?.(payload.error);
       if (this.consumer === consumer && !this.stopping.signal.aborted) void this.replace();
     });
+    // Partitions may have moved: where each one's next batch should start is learnt again.
+    consumer.on(consumer.events.GROUP_JOIN, () => this.expectedNext.clear());
     events?.created?.(consumer);
     try {
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning });
-      await runConsumer(consumer, this.options.run);
+      await runConsumer(consumer, this.runConfig());
     } catch (error) {
       await consumer.disconnect().catch(() => {});
       throw error;
@@ -156,6 +171,73 @@ export class SupervisedConsumer {
     this.subscribed = topics;
     if (this.paused) consumer.pause(topics.map((topic) => ({ topic })));
     events?.consuming?.(topics);
+  }
+
+  private runConfig(): ConsumerRunConfig {
+    const { run, onLostRange } = this.options;
+    const { eachBatch } = run;
+    if (onLostRange === undefined || eachBatch === undefined) return run;
+    return {
+      ...run,
+      eachBatch: async (payload) => {
+        await this.checkContinuity(payload.batch, onLostRange);
+        await eachBatch(payload);
+      },
+    };
+  }
+
+  /**
+   * Compares where a batch starts with where the group had got to: its committed offset after a join, the
+   * previous batch's end after that. Records may be missing for a transaction's marker (one offset), an
+   * aborted transaction, or retention: the partition's log start tells them apart. Mid-stream, a jump of
+   * one offset is taken for a marker without asking. A failed look-up fails the batch, so that the group's
+   * position stays where the gap shows.
+   */
+  private async checkContinuity(
+    batch: Batch,
+    onLostRange: (range: LostRange) => Promise<void>,
+  ): Promise<void> {
+    const first = batch.firstOffset();
+    if (first === null) return;
+    const { topic, partition } = batch;
+    const key = `${topic}\u0000${partition}`;
+    const known = this.expectedNext.get(key);
+    const expected = known ?? (await this.committedOffset(topic, partition));
+    const skipped = BigInt(first) - expected;
+    if (expected >= 0n && (known === undefined ? skipped > 0n : skipped > 1n)) {
+      const logStart = await this.logStart(topic, partition);
+      if (logStart > expected) {
+        await onLostRange({
+          topic,
+          partition,
+          firstOffset: String(expected),
+          lastOffset: String(logStart - 1n),
+          count: Number(logStart - expected),
+        });
+      }
+    }
+    this.expectedNext.set(key, BigInt(batch.lastOffset()) + 1n);
+  }
+
+  private async connectedAdmin(): Promise<Admin> {
+    this.admin ??= this.options.kafka.admin();
+    await this.admin.connect();
+    return this.admin;
+  }
+
+  /** The group's committed offset of a partition; -1 when it never committed one. */
+  private async committedOffset(topic: string, partition: number): Promise<bigint> {
+    const admin = await this.connectedAdmin();
+    const groupId = this.options.consumer.groupId;
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const offset = committed?.partitions.find((p) => p.partition === partition)?.offset ?? "-1";
+    return BigInt(offset);
+  }
+
+  private async logStart(topic: string, partition: number): Promise<bigint> {
+    const admin = await this.connectedAdmin();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return BigInt(offsets.find((o) => o.partition === partition)?.low ?? "0");
   }
 
   private replace(): Promise<void> {

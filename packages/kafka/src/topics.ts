@@ -1,5 +1,5 @@
-import { CALLS_TOPIC, DLQ_TOPIC, HEARTBEATS_TOPIC, USERS_TOPIC } from "@tandem/events";
-import type { Admin } from "kafkajs";
+import { CALLS_TOPIC, DLQ_TOPIC, GAPS_TOPIC, HEARTBEATS_TOPIC, USERS_TOPIC } from "@tandem/events";
+import { ConfigResourceTypes, type Admin, type ITopicConfig } from "kafkajs";
 
 /**
  * Creates the topics that are missing, with the given partition counts; topics created meanwhile by
@@ -7,7 +7,7 @@ import type { Admin } from "kafkajs";
  */
 export async function ensureTopics(
   admin: Admin,
-  topics: Array<{ topic: string; numPartitions: number }>,
+  topics: Array<Pick<ITopicConfig, "topic" | "numPartitions" | "configEntries">>,
 ): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t.topic));
@@ -45,15 +45,51 @@ export async function partitionCount(admin: Admin, topic: string): Promise<numbe
   return metadata.topics[0]?.partitions.length ?? 0;
 }
 
+/**
+ * The topic settings a bridge copies from a source topic to the remote topic it creates, as MirrorMaker 2's
+ * topic-config sync does: how long records stay, how they are cleaned up, how large one may be.
+ */
+export const REPLICATED_TOPIC_CONFIGS = ["retention.ms", "cleanup.policy", "max.message.bytes"] as const;
+
+/** The settings of `topic` among `names` that are set on the topic itself, not inherited from the broker. */
+export async function explicitTopicConfig(
+  admin: Admin,
+  topic: string,
+  names: readonly string[],
+): Promise<Map<string, string>> {
+  const described = await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [...names] }],
+    includeSynonyms: false,
+  });
+  const explicit = new Map<string, string>();
+  for (const entry of described.resources[0]?.configEntries ?? []) {
+    if (!entry.isDefault && entry.configValue !== null) explicit.set(entry.configName, entry.configValue);
+  }
+  return explicit;
+}
+
 /** Partitions of a site's own topics when Tandem creates them; bridges copy the count to remote topics. */
 export const DEFAULT_PARTITIONS = 3;
 
-/** The topics every site has: its local event topics and Tandem's own. */
-export async function ensureSiteTopics(admin: Admin, numPartitions = DEFAULT_PARTITIONS): Promise<void> {
+/**
+ * The topics every site has: its local event topics and Tandem's own. Event topics and the DLQ keep their
+ * records for `retentionMs` (-1: for ever), since the log is what links resume from and sites are filled from.
+ */
+export async function ensureSiteTopics(admin: Admin, retentionMs = -1): Promise<void> {
+  const kept = [{ name: "retention.ms", value: String(retentionMs) }];
   await ensureTopics(admin, [
-    { topic: CALLS_TOPIC, numPartitions },
-    { topic: USERS_TOPIC, numPartitions },
-    { topic: DLQ_TOPIC, numPartitions: 1 },
+    { topic: CALLS_TOPIC, numPartitions: DEFAULT_PARTITIONS, configEntries: kept },
+    { topic: USERS_TOPIC, numPartitions: DEFAULT_PARTITIONS, configEntries: kept },
+    { topic: DLQ_TOPIC, numPartitions: 1, configEntries: kept },
     { topic: HEARTBEATS_TOPIC, numPartitions: 1 },
+    // One record per lost range, then its acknowledgement under the same key: compaction keeps the latest.
+    {
+      topic: GAPS_TOPIC,
+      numPartitions: 1,
+      configEntries: [
+        { name: "cleanup.policy", value: "compact" },
+        { name: "retention.ms", value: "-1" },
+      ],
+    },
   ]);
 }

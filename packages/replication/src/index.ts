@@ -2,3 +2,4 @@ export * from "./topics";
 export * from "./ids";
 export * from "./heartbeat";
 export * from "./metrics";
+export * from "./gaps";

@@ -15,6 +15,7 @@ export const LINK_METRICS = {
   recordAge: "tandem_link_record_age_seconds",
   heartbeatLatency: "tandem_link_heartbeat_latency_seconds",
   state: "tandem_link_state",
+  recordsLost: "tandem_records_lost_total",
 } as const;
 
 /** Per site, labelled `site`. */
@@ -27,6 +28,7 @@ export const MATERIALIZER_METRICS = {
   audioTransfers: "tandem_materializer_audio_transfers_total",
   audioPending: "tandem_materializer_audio_transfers_pending",
   conflictsOpen: "tandem_materializer_conflicts_open",
+  recordsLost: "tandem_records_lost_total",
 } as const;
 
 export interface MetricSample {

@@ -3,6 +3,7 @@ import { TopologyError } from "@tandem/config";
 import { UsageError } from "./errors";
 import { conflictsCommand } from "./commands/conflicts";
 import { demoCommand } from "./commands/demo";
+import { gapsCommand } from "./commands/gaps";
 import { inspectCommand } from "./commands/inspect";
 import { replayCommand } from "./commands/replay";
 import { replicateCommand } from "./commands/replicate";
@@ -17,6 +18,7 @@ const program = new Command("tandem")
   .addCommand(stackCommand())
   .addCommand(runCommand())
   .addCommand(statusCommand())
+  .addCommand(gapsCommand())
   .addCommand(replicateCommand())
   .addCommand(inspectCommand())
   .addCommand(replayCommand())

@@ -60,6 +60,12 @@ export function createMetrics(site: string, pool: pg.Pool) {
         await countWhere(this, "SELECT count(*) AS count FROM calls WHERE audio_state = 'pending'");
       },
     }),
+    recordsLost: new Counter({
+      name: MATERIALIZER_METRICS.recordsLost,
+      help: "Records that retention deleted at the site before the materializer applied them",
+      labelNames: ["topic", "partition"],
+      registers: [registry],
+    }),
     conflictsOpen: new Gauge({
       name: MATERIALIZER_METRICS.conflictsOpen,
       help: "User conflicts waiting for an administrator (manual policy)",

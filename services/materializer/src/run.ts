@@ -89,7 +89,7 @@ export async function runMaterializer(input: {
     const admin = kafka.admin();
     try {
       await admin.connect();
-      await ensureSiteTopics(admin);
+      await ensureSiteTopics(admin, site.retentionMs);
     } finally {
       await admin.disconnect().catch(() => {});
     }

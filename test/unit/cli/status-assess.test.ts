@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { assessLink, DEFAULT_THRESHOLDS } from "../../../services/cli/src/status/assess";
 import { LINK_PATTERN } from "../../../services/cli/src/commands/replicate";
 
-const fresh = { scheduleOpen: true, lagRecords: 0, heartbeatAgeSeconds: 2 };
+const fresh = { scheduleOpen: true, lagRecords: 0, heartbeatAgeSeconds: 2, recordsLost: 0 };
 
 describe("link health for monitoring", () => {
   it("is ok when caught up with a fresh heartbeat", () => {
@@ -33,6 +33,16 @@ describe("link health for monitoring", () => {
       why: "101 records behind",
     });
     expect(assessLink({ ...fresh, heartbeatAgeSeconds: 30 }, thresholds).health).toBe("behind");
+  });
+
+  it("is data-lost while records it never read are unacknowledged, even caught up or paused", () => {
+    expect(assessLink({ ...fresh, recordsLost: 40 }, DEFAULT_THRESHOLDS)).toEqual({
+      health: "data-lost",
+      why: "40 records deleted before it read them: tandem repair, then tandem gaps --ack",
+    });
+    expect(assessLink({ ...fresh, scheduleOpen: false, recordsLost: 1 }, DEFAULT_THRESHOLDS).health).toBe(
+      "data-lost",
+    );
   });
 });
 

@@ -61,3 +61,27 @@ describe("tuning", () => {
     ]);
   });
 });
+
+describe("site retention", () => {
+  const withRetention = (retention: unknown) => {
+    const doc = validDocument();
+    doc.sites[0]!.retention = retention;
+    return yaml(doc);
+  };
+
+  it("keeps every record unless the topology says otherwise", () => {
+    const topology = parseTopology(yaml(validDocument()));
+    expect(topology.sites.map((s) => s.retentionMs)).toEqual([-1, -1]);
+    expect(parseTopology(withRetention("forever")).sites[0]?.retentionMs).toBe(-1);
+    expect(parseTopology(withRetention("30d")).sites[0]?.retentionMs).toBe(30 * 86_400_000);
+  });
+
+  it("refuses what is not forever or a duration of an hour or more", () => {
+    expect(problems(withRetention(7))[0]).toMatch(/^sites\[0\]\.retention: expected string, got number/);
+    for (const bad of ["soon", "10m"]) {
+      expect(problems(withRetention(bad))[0]).toMatch(
+        /^sites\[0\]\.retention: expected forever or a duration of at least an hour, such as 30d/,
+      );
+    }
+  });
+});

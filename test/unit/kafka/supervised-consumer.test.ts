@@ -9,6 +9,7 @@ class FakeConsumer {
   readonly events = { CRASH, GROUP_JOIN: "consumer.group_join" };
   topics: string[] = [];
   paused: string[] = [];
+  runConfig: ConsumerRunConfig | undefined;
   disconnected = false;
   private readonly listeners = new Map<string, Array<(event: unknown) => void>>();
 
@@ -30,13 +31,18 @@ class FakeConsumer {
     for (const listener of this.listeners.get(CRASH) ?? []) listener({ payload: { error } });
   }
 
+  joined(): void {
+    for (const listener of this.listeners.get(this.events.GROUP_JOIN) ?? []) listener({});
+  }
+
   connect = () => Promise.resolve();
   subscribe = ({ topics }: { topics: string[] }) => {
     this.topics = topics;
     return Promise.resolve();
   };
   // kafkajs reports a join refused as a crash during run(), not as an error of run().
-  run = (_config: ConsumerRunConfig) => {
+  run = (config: ConsumerRunConfig) => {
+    this.runConfig = config;
     if (this.refuseJoin) this.crash(new Error("join refused"));
     return Promise.resolve();
   };
@@ -52,15 +58,33 @@ class FakeConsumer {
   };
 }
 
+/** The offsets an admin client reports for partition 0 of the one topic: the group's commit and the log start. */
+const offsets = { committed: "-1", logStart: "0", lookups: 0 };
+
 function setup(overrides: Partial<SupervisedConsumerOptions> = {}, refusals = 0) {
   const created: FakeConsumer[] = [];
   let wanted = ["calls.completed"];
+  offsets.lookups = 0;
   const kafka = {
     consumer: (config: ConsumerConfig) => {
       const consumer = new FakeConsumer(config, created.length < refusals);
       created.push(consumer);
       return consumer;
     },
+    admin: () => ({
+      connect: () => Promise.resolve(),
+      disconnect: () => Promise.resolve(),
+      fetchOffsets: ({ topics }: { topics: string[] }) => {
+        offsets.lookups++;
+        return Promise.resolve(
+          topics.map((topic) => ({ topic, partitions: [{ partition: 0, offset: offsets.committed }] })),
+        );
+      },
+      fetchTopicOffsets: () => {
+        offsets.lookups++;
+        return Promise.resolve([{ partition: 0, low: offsets.logStart, high: "1000", offset: "1000" }]);
+      },
+    }),
   } as unknown as Kafka;
   const supervised = new SupervisedConsumer({
     kafka,
@@ -150,5 +174,84 @@ describe("a supervised consumer", () => {
     expect(await supervised.retryBatch(batchPayload({ running: false }).payload, failing)).toBeUndefined();
     await supervised.stop();
     expect(await supervised.retryBatch(batchPayload().payload, failing)).toBeUndefined();
+  });
+
+  describe("finds records that retention deleted before the group read them", () => {
+    const batch = (first: number, last: number) =>
+      ({
+        batch: {
+          topic: "calls.completed",
+          partition: 0,
+          firstOffset: () => String(first),
+          lastOffset: () => String(last),
+        },
+      }) as unknown as EachBatchPayload;
+
+    async function started() {
+      const lost: unknown[] = [];
+      const handled: string[] = [];
+      const { supervised, created } = setup({
+        run: {
+          eachBatch: ({ batch: b }) => {
+            handled.push(`${b.firstOffset()}-${lost.length}`);
+            return Promise.resolve();
+          },
+        },
+        onLostRange: (range) => {
+          lost.push(range);
+          return Promise.resolve();
+        },
+      });
+      await supervised.start();
+      const consumer = created[0]!;
+      return { supervised, consumer, lost, handled, eachBatch: consumer.runConfig!.eachBatch! };
+    }
+
+    it("reports the range below the log start before the batch is handled", async () => {
+      Object.assign(offsets, { committed: "10", logStart: "50" });
+      const { supervised, lost, handled, eachBatch } = await started();
+      await eachBatch(batch(50, 60));
+      expect(lost).toEqual([
+        { topic: "calls.completed", partition: 0, firstOffset: "10", lastOffset: "49", count: 40 },
+      ]);
+      expect(handled).toEqual(["50-1"]);
+      await supervised.stop();
+    });
+
+    it("takes a transaction marker or an aborted transaction for what it is", async () => {
+      Object.assign(offsets, { committed: "10", logStart: "0" });
+      const { supervised, lost, eachBatch } = await started();
+      await eachBatch(batch(11, 20));
+      await eachBatch(batch(22, 30));
+      await eachBatch(batch(45, 50));
+      expect(lost).toEqual([]);
+      // The commit and the log start at the join, the log start for the long jump; none for a marker.
+      expect(offsets.lookups).toBe(3);
+      await supervised.stop();
+    });
+
+    it("finds a range deleted mid-stream, and learns the position again after a join", async () => {
+      Object.assign(offsets, { committed: "10", logStart: "0" });
+      const { supervised, consumer, lost, eachBatch } = await started();
+      await eachBatch(batch(10, 25));
+      offsets.logStart = "30";
+      await eachBatch(batch(30, 40));
+      expect(lost).toEqual([
+        { topic: "calls.completed", partition: 0, firstOffset: "26", lastOffset: "29", count: 4 },
+      ]);
+      Object.assign(offsets, { committed: "35", logStart: "30" });
+      consumer.joined();
+      await eachBatch(batch(35, 40));
+      expect(lost).toHaveLength(1);
+      await supervised.stop();
+    });
+
+    it("reports nothing for a group that never committed: it starts where the log starts", async () => {
+      Object.assign(offsets, { committed: "-1", logStart: "500" });
+      const { supervised, lost, eachBatch } = await started();
+      await eachBatch(batch(500, 510));
+      expect(lost).toEqual([]);
+      await supervised.stop();
+    });
   });
 });

@@ -16,6 +16,7 @@ export class LinkMetrics {
   readonly recordAge: Histogram<"link">;
   readonly heartbeatLatency: Gauge<"link">;
   readonly state: Gauge<"link" | "state">;
+  readonly recordsLost: Counter<"link" | "topic" | "partition">;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -72,6 +73,12 @@ export class LinkMetrics {
       name: LINK_METRICS.heartbeatLatency,
       help: "Delay of the latest heartbeat through the link",
       labelNames: ["link"],
+      registers,
+    });
+    this.recordsLost = new Counter({
+      name: LINK_METRICS.recordsLost,
+      help: "Records that retention deleted at the source before the link forwarded them",
+      labelNames: ["link", "topic", "partition"],
       registers,
     });
     this.state = new Gauge({

@@ -2,7 +2,7 @@ import os from "node:os";
 import type { Admin, EachBatchPayload, Kafka, Producer } from "kafkajs";
 import { DEFAULT_TUNING, type LinkConfig, type SiteConfig, type Tuning } from "@tandem/config";
 import { HEARTBEATS_TOPIC } from "@tandem/events";
-import { createKafka, ensureSiteTopics, groupLagRecords, SupervisedConsumer } from "@tandem/kafka";
+import { createKafka, ensureSiteTopics, groupLagRecords, recordGap, SupervisedConsumer } from "@tandem/kafka";
 import { DEFAULT_BACKOFF, retryWithBackoff, type BackoffPolicy, type Logger } from "@tandem/runtime";
 import {
   bridgeClientId,
@@ -10,6 +10,7 @@ import {
   bridgeTransactionGroupId,
   bridgeTransactionalId,
   linkName,
+  type LostRange,
 } from "@tandem/replication";
 import type { RelayPlan } from "../core/relay-plan";
 import { sourceTopics } from "../core/routing";
@@ -57,6 +58,8 @@ export interface LinkStatus {
   lagSeconds: number;
   lastForwardedAt: string | undefined;
   lastError: string | undefined;
+  /** Records retention deleted at the source before this process forwarded them. */
+  recordsLost: number;
 }
 
 /**
@@ -72,6 +75,8 @@ export class LinkWorker {
   private readonly backoff: BackoffPolicy;
   private readonly heartbeatIntervalMs: number;
   private readonly groupId: string;
+  private readonly sourceRetentionMs: number | undefined;
+  private readonly targetRetentionMs: number | undefined;
   private readonly sourceAdmin: Admin;
   private readonly targetAdmin: Admin;
   private readonly sourceProducer: Producer;
@@ -86,12 +91,15 @@ export class LinkWorker {
   private currentState: LinkState = "starting";
   private lastForwardedAt: Date | undefined;
   private lastError: string | undefined;
+  private recordsLost = 0;
 
   constructor(options: LinkWorkerOptions) {
     const { link } = options;
     this.link = link;
     this.id = linkName(link);
     this.groupId = bridgeGroupId(link);
+    this.sourceRetentionMs = options.source.retentionMs;
+    this.targetRetentionMs = options.target.retentionMs;
     this.logger = options.logger.child({ link: this.id });
     this.metrics = options.metrics;
     const tuning = options.tuning ?? DEFAULT_TUNING.bridge;
@@ -178,6 +186,7 @@ export class LinkWorker {
       lagSeconds: this.lag.lagSeconds(),
       lastForwardedAt: this.lastForwardedAt?.toISOString(),
       lastError: this.lastError,
+      recordsLost: this.recordsLost,
     };
   }
 
@@ -207,8 +216,8 @@ export class LinkWorker {
       async () => {
         await this.sourceAdmin.connect();
         await this.targetAdmin.connect();
-        await ensureSiteTopics(this.sourceAdmin);
-        await ensureSiteTopics(this.targetAdmin);
+        await ensureSiteTopics(this.sourceAdmin, this.sourceRetentionMs);
+        await ensureSiteTopics(this.targetAdmin, this.targetRetentionMs);
         await this.topics.ensureStreamTopics(this.link);
         await this.sourceProducer.connect();
         await this.delivery.connect();
@@ -248,6 +257,7 @@ export class LinkWorker {
       ],
       topicRefreshMs: tuning.topicRefreshMs,
       backoff: this.backoff,
+      onLostRange: (range) => this.recordLostRange(range),
       events: {
         // A rebalance may move partitions elsewhere: what is known of them is learnt again from the next batches.
         created: (consumer) =>
@@ -264,6 +274,27 @@ export class LinkWorker {
         consuming: () => this.working(),
       },
     });
+  }
+
+  /** Records that can no longer be forwarded are never skipped silently (`tandem status` reports them). */
+  private async recordLostRange(range: LostRange): Promise<void> {
+    const gap = {
+      ...range,
+      site: this.link.from,
+      component: `bridge ${this.id}`,
+      groupId: this.groupId,
+      detectedAt: new Date().toISOString(),
+    };
+    this.logger.error(
+      { gap },
+      "records lost: retention deleted them at the source before the link read them",
+    );
+    this.metrics.recordsLost.inc(
+      { link: this.id, topic: range.topic, partition: range.partition },
+      range.count,
+    );
+    this.recordsLost += range.count;
+    await recordGap(this.sourceProducer, gap);
   }
 
   private gateChanged(closed: boolean): void {

@@ -1,6 +1,6 @@
 import type { LinkSchedule } from "@tandem/config";
 
-export type LinkHealth = "ok" | "behind" | "down" | "paused";
+export type LinkHealth = "ok" | "behind" | "down" | "paused" | "data-lost";
 
 export interface LinkObservation {
   scheduleOpen: boolean;
@@ -8,6 +8,8 @@ export interface LinkObservation {
   lagRecords: number | undefined;
   /** Age of the latest heartbeat delivered through the link; undefined when none ever arrived. */
   heartbeatAgeSeconds: number | undefined;
+  /** Records retention deleted at the source before the link read them, not yet acknowledged. */
+  recordsLost: number;
 }
 
 export interface Thresholds {
@@ -29,6 +31,12 @@ export function assessLink(
   thresholds: Thresholds,
 ): { health: LinkHealth; why: string } {
   if (observed.lagRecords === undefined) return { health: "down", why: "source cluster unreachable" };
+  if (observed.recordsLost > 0) {
+    return {
+      health: "data-lost",
+      why: `${observed.recordsLost} records deleted before it read them: tandem repair, then tandem gaps --ack`,
+    };
+  }
   if (!observed.scheduleOpen) return { health: "paused", why: "outside its schedule" };
   if (observed.heartbeatAgeSeconds === undefined)
     return { health: "down", why: "no heartbeat ever delivered" };

@@ -5,6 +5,8 @@ import { createKafka } from "@tandem/kafka";
 import { scheduleState } from "@tandem/bridge";
 import { countOpenConflicts, createPool } from "@tandem/materializer";
 import { assessLink, scheduleLabel, type LinkHealth, type Thresholds } from "./assess";
+import type { GapRecord } from "@tandem/replication";
+import { describeGap, openGaps } from "./gaps";
 import { latestHeartbeats } from "./heartbeats";
 import { linkLagRecords } from "./link-lag";
 
@@ -24,6 +26,8 @@ export interface SiteReport {
   kafkaReachable: boolean;
   dlqRecords: number | undefined;
   openConflicts: number | undefined;
+  /** Ranges retention deleted at this site before a bridge or the materializer read them, unacknowledged. */
+  gaps: GapRecord[];
 }
 
 export interface StatusReport {
@@ -78,6 +82,7 @@ export async function collectStatus(
         kafkaReachable: dlqRecords !== undefined,
         dlqRecords,
         openConflicts: await openConflicts(site),
+        gaps: dlqRecords === undefined ? [] : await openGaps(kafkaOf(site)).catch(() => []),
       };
     }),
   );
@@ -107,7 +112,13 @@ export async function collectStatus(
         ? Math.max(0, (now.getTime() - heartbeat.emittedAtMs) / 1000)
         : undefined;
       const scheduleOpen = scheduleState(link.schedule, now) === "open";
-      const { health, why } = assessLink({ scheduleOpen, lagRecords, heartbeatAgeSeconds }, thresholds);
+      const recordsLost = (sites.find((s) => s.site === link.from)?.gaps ?? [])
+        .filter((gap) => gap.component === `bridge ${id}`)
+        .reduce((sum, gap) => sum + gap.count, 0);
+      const { health, why } = assessLink(
+        { scheduleOpen, lagRecords, heartbeatAgeSeconds, recordsLost },
+        thresholds,
+      );
       return {
         link: id,
         schedule: scheduleLabel(link.schedule),
@@ -125,25 +136,32 @@ export async function collectStatus(
     sites,
     links,
     healthy:
-      links.every((l) => l.health === "ok" || l.health === "paused") && sites.every((s) => s.kafkaReachable),
+      links.every((l) => l.health === "ok" || l.health === "paused") &&
+      sites.every((s) => s.kafkaReachable && s.gaps.length === 0),
   };
 }
 
 export function formatStatus(report: StatusReport): string[] {
-  const lines = ["SITE      KAFKA  DLQ     OPEN-CONFLICTS"];
+  const lines = ["SITE      KAFKA  DLQ     OPEN-CONFLICTS  RECORDS-LOST"];
   for (const s of report.sites) {
+    const lost = s.gaps.reduce((sum, gap) => sum + gap.count, 0);
     lines.push(
-      `${s.site.padEnd(9)} ${(s.kafkaReachable ? "up" : "DOWN").padEnd(6)} ${String(s.dlqRecords ?? "-").padEnd(7)} ${s.openConflicts ?? "-"}`,
+      `${s.site.padEnd(9)} ${(s.kafkaReachable ? "up" : "DOWN").padEnd(6)} ${String(s.dlqRecords ?? "-").padEnd(7)} ${String(s.openConflicts ?? "-").padEnd(15)} ${lost}`,
     );
   }
-  lines.push("", "LINK         HEALTH  LAG(RECORDS)  LAST-HEARTBEAT        SCHEDULE");
+  lines.push("", "LINK         HEALTH     LAG(RECORDS)  LAST-HEARTBEAT        SCHEDULE");
   for (const l of report.links) {
     const beat = l.lastHeartbeatAt
       ? `${l.lastHeartbeatAt.slice(0, 19)}Z (${Math.round(l.heartbeatAgeSeconds!)}s)`
       : "never";
     lines.push(
-      `${l.link.padEnd(12)} ${l.health.padEnd(7)} ${String(l.lagRecords ?? "-").padEnd(13)} ${beat.padEnd(21)} ${l.schedule}${l.why ? `  (${l.why})` : ""}`,
+      `${l.link.padEnd(12)} ${l.health.padEnd(10)} ${String(l.lagRecords ?? "-").padEnd(13)} ${beat.padEnd(21)} ${l.schedule}${l.why ? `  (${l.why})` : ""}`,
     );
+  }
+  const gaps = report.sites.flatMap((s) => s.gaps);
+  if (gaps.length > 0) {
+    lines.push("", "DATA LOST (repair with tandem repair, then acknowledge with tandem gaps --ack)");
+    for (const gap of gaps) lines.push(`  ${describeGap(gap)}`);
   }
   return lines;
 }

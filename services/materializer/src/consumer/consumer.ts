@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { EachBatchPayload, Kafka, Producer } from "kafkajs";
 import type { MergePolicy } from "@tandem/config";
 import type { EventCodec } from "@tandem/events";
-import { SupervisedConsumer } from "@tandem/kafka";
+import { recordGap, SupervisedConsumer } from "@tandem/kafka";
 import { topicsAtSite } from "@tandem/replication";
 import { DEFAULT_BACKOFF, retryWithBackoff, type Logger } from "@tandem/runtime";
 import type { MaterializerMetrics } from "../metrics";
@@ -122,6 +122,19 @@ export async function startEventConsumer(deps: {
     fromBeginning: options.fromBeginning,
     wantedTopics: async () => topicsAtSite(await admin.listTopics(), site),
     topicRefreshMs: options.topicRefreshMs,
+    // Events that can no longer be applied are never skipped silently (`tandem status` reports them).
+    onLostRange: async (range) => {
+      const gap = {
+        ...range,
+        site,
+        component: `materializer ${site}`,
+        groupId: options.groupId,
+        detectedAt: new Date().toISOString(),
+      };
+      logger.error({ gap }, "records lost: retention deleted them before the materializer read them");
+      metrics.recordsLost.inc({ topic: range.topic, partition: range.partition }, range.count);
+      await recordGap(deps.producer, gap);
+    },
     events: {
       created: (next) =>
         next.on(next.events.GROUP_JOIN, () => {

@@ -18,6 +18,7 @@ export type RecorderSite = {
   kafka: KafkaConfig;
   registry: { url: string };
   objectStore: ObjectStoreConfig;
+  retentionMs?: number;
 } & ({ id: string } | { site: string });
 
 export interface RecorderOptions {
@@ -129,7 +130,7 @@ async function run(options: RecorderOptions, stopSignal: AbortSignal): Promise<S
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await ensureSiteTopics(admin);
+    await ensureSiteTopics(admin, options.site.retentionMs);
   } finally {
     await admin.disconnect();
   }
