@@ -61,6 +61,12 @@ export class SupervisedConsumer {
   private timer: NodeJS.Timeout | undefined;
   /** Per partition, the offset the next batch should start at; learnt again at each group join. */
   private readonly expectedNext = new Map<string, bigint>();
+  /**
+   * Per partition, the group's position as last seen: its commits read before each consumer starts, then
+   * the end of each batch. kafkajs commits its reset position as soon as a fetch falls below the log
+   * start, so after a join the group's commit no longer shows where it had got to.
+   */
+  private readonly positions = new Map<string, bigint>();
   private admin: Admin | undefined;
 
   constructor(private readonly options: SupervisedConsumerOptions) {}
@@ -156,6 +162,7 @@ export class SupervisedConsumer {
     consumer.on(consumer.events.GROUP_JOIN, () => this.expectedNext.clear());
     events?.created?.(consumer);
     try {
+      if (this.options.onLostRange !== undefined) await this.notePositions(topics);
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning });
       await runConsumer(consumer, this.runConfig());
@@ -200,9 +207,10 @@ export class SupervisedConsumer {
     const first = batch.firstOffset();
     if (first === null) return;
     const { topic, partition } = batch;
-    const key = `${topic}\u0000${partition}`;
+    const key = partitionKey(topic, partition);
     const known = this.expectedNext.get(key);
-    const expected = known ?? (await this.committedOffset(topic, partition));
+    const committed = known === undefined ? await this.committedOffset(topic, partition) : -1n;
+    const expected = known ?? (committed >= 0n ? committed : (this.positions.get(key) ?? -1n));
     const skipped = BigInt(first) - expected;
     if (expected >= 0n && (known === undefined ? skipped > 0n : skipped > 1n)) {
       const logStart = await this.logStart(topic, partition);
@@ -216,7 +224,19 @@ export class SupervisedConsumer {
         });
       }
     }
-    this.expectedNext.set(key, BigInt(batch.lastOffset()) + 1n);
+    const next = BigInt(batch.lastOffset()) + 1n;
+    this.expectedNext.set(key, next);
+    this.positions.set(key, next);
+  }
+
+  private async notePositions(topics: string[]): Promise<void> {
+    const admin = await this.connectedAdmin();
+    const committed = await admin.fetchOffsets({ groupId: this.options.consumer.groupId, topics });
+    for (const { topic, partitions } of committed) {
+      for (const { partition, offset } of partitions) {
+        if (BigInt(offset) >= 0n) this.positions.set(partitionKey(topic, partition), BigInt(offset));
+      }
+    }
   }
 
   private async connectedAdmin(): Promise<Admin> {
@@ -273,6 +293,8 @@ export class SupervisedConsumer {
     }
   }
 }
+
+const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 function sameTopics(a: readonly string[], b: readonly string[]): boolean {
   const set = new Set(a);

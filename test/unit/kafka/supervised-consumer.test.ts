@@ -225,8 +225,9 @@ describe("a supervised consumer", () => {
       await eachBatch(batch(22, 30));
       await eachBatch(batch(45, 50));
       expect(lost).toEqual([]);
-      // The commit and the log start at the join, the log start for the long jump; none for a marker.
-      expect(offsets.lookups).toBe(3);
+      // The commits before the start, the commit and the log start at the join, the log start for the long
+      // jump; none for a marker.
+      expect(offsets.lookups).toBe(4);
       await supervised.stop();
     });
 
@@ -243,6 +244,17 @@ describe("a supervised consumer", () => {
       consumer.joined();
       await eachBatch(batch(35, 40));
       expect(lost).toHaveLength(1);
+      await supervised.stop();
+    });
+
+    it("remembers where the group had got to when kafkajs committed its reset before the first batch", async () => {
+      Object.assign(offsets, { committed: "10", logStart: "50" });
+      const { supervised, lost, eachBatch } = await started();
+      offsets.committed = "-2";
+      await eachBatch(batch(50, 60));
+      expect(lost).toEqual([
+        { topic: "calls.completed", partition: 0, firstOffset: "10", lastOffset: "49", count: 40 },
+      ]);
       await supervised.stop();
     });
 

@@ -6,8 +6,11 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export function createPool(config: PostgresConfig, max = 10, connectionTimeoutMillis = 5000): pg.Pool {
   const pool = new pg.Pool({ ...config, max, connectionTimeoutMillis });
-  // An idle client losing its connection (PostgreSQL restarted) must not crash the process.
+  // A client losing its connection (PostgreSQL restarted) must not crash the process, idle or checked out:
+  // pg emits 'error' on it, sometimes when nobody listens (seen in the soak: a restart of a site's
+  // PostgreSQL ended its materializer). The query in progress or the next one fails instead.
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
 

@@ -1,0 +1,200 @@
+import { randomUUID } from "node:crypto";
+import { ConfigResourceTypes, type Admin } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CALLS_TOPIC, GAPS_TOPIC, USERS_TOPIC, DLQ_TOPIC } from "@tandem/events";
+import { ensureSiteTopics, ensureTopics, groupLagRecords } from "@tandem/kafka";
+import { LINK_METRICS, bridgeGroupId, metricSamples } from "@tandem/replication";
+import { runBridge } from "../../services/bridge/src";
+import { TargetTopicSync } from "../../services/bridge/src/link/topic-sync";
+import { DEFAULT_THRESHOLDS } from "../../services/cli/src/status/assess";
+import { acknowledgeGaps, openGaps } from "../../services/cli/src/status/gaps";
+import { collectStatus } from "../../services/cli/src/status/status";
+import { kafkaFor } from "../support/clients";
+import { callsAt, publishCalls, waitFor } from "../support/events";
+import { testLogger } from "../support/logger";
+import { stack } from "../support/stack";
+import { link, topologyOf } from "../support/topology";
+
+const test = await stack();
+const [nyc, lon, sfo] = ["nyc", "lon", "sfo"].map((id) => test.site(id)) as [
+  ReturnType<typeof test.site>,
+  ReturnType<typeof test.site>,
+  ReturnType<typeof test.site>,
+];
+const admins: Admin[] = [];
+
+async function adminOf(site: typeof nyc): Promise<Admin> {
+  const admin = kafkaFor(site).admin();
+  await admin.connect();
+  admins.push(admin);
+  return admin;
+}
+
+/** A topic's settings that are set on the topic itself (not inherited from the broker). */
+async function explicitConfig(admin: Admin, topic: string): Promise<Record<string, string>> {
+  const described = await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+    includeSynonyms: false,
+  });
+  return Object.fromEntries(
+    (described.resources[0]?.configEntries ?? [])
+      .filter((entry) => !entry.isDefault)
+      .map((entry) => [entry.configName, entry.configValue]),
+  );
+}
+
+/** A site id for records relayed into sfo from a site outside the topology: its own topic, nobody else's. */
+const upstreamSite = () => `up${randomUUID().slice(0, 8)}`;
+
+let sfoAdmin: Admin;
+let lonAdmin: Admin;
+beforeAll(async () => {
+  sfoAdmin = await adminOf(sfo);
+  lonAdmin = await adminOf(lon);
+});
+
+afterAll(async () => {
+  await Promise.all(admins.map((admin) => admin.disconnect()));
+});
+
+describe("retention is part of the contract", () => {
+  it("a site's event topics and DLQ keep every record; tandem.gaps is compacted", async () => {
+    await ensureSiteTopics(sfoAdmin);
+    for (const topic of [CALLS_TOPIC, USERS_TOPIC, DLQ_TOPIC]) {
+      expect((await explicitConfig(sfoAdmin, topic))["retention.ms"], topic).toBe("-1");
+    }
+    expect(await explicitConfig(sfoAdmin, GAPS_TOPIC)).toMatchObject({
+      "cleanup.policy": "compact",
+      "retention.ms": "-1",
+    });
+  });
+
+  it("a remote topic takes its source's retention, cleanup policy and record size, or keeps everything", async () => {
+    const [set, inherited] = [upstreamSite(), upstreamSite()].map((origin) => `${origin}.${CALLS_TOPIC}`) as [
+      string,
+      string,
+    ];
+    await ensureTopics(sfoAdmin, [
+      {
+        topic: set,
+        numPartitions: 2,
+        configEntries: [
+          { name: "retention.ms", value: "86400000" },
+          { name: "max.message.bytes", value: "2097152" },
+          { name: "cleanup.policy", value: "delete" },
+        ],
+      },
+      { topic: inherited, numPartitions: 1 },
+    ]);
+    const sync = new TargetTopicSync(sfoAdmin, lonAdmin);
+    expect(await sync.targetPartition(set, set, 3)).toBe(1);
+    await sync.targetPartition(inherited, inherited, 0);
+    expect(await explicitConfig(lonAdmin, set)).toMatchObject({
+      "retention.ms": "86400000",
+      "max.message.bytes": "2097152",
+      "cleanup.policy": "delete",
+    });
+    expect((await explicitConfig(lonAdmin, inherited))["retention.ms"]).toBe("-1");
+  });
+});
+
+describe("a gap is never silent", () => {
+  it("records deleted at the source while its link was stopped are reported until acknowledged", async () => {
+    // nyc's calls relayed through sfo to lon: the records of sfo's nyc.calls.completed that the link has not
+    // read yet are deleted, as retention would delete them, while the link is stopped.
+    const topic = `nyc.${CALLS_TOPIC}`;
+    const topology = topologyOf([nyc, lon, sfo], [link("nyc", "sfo"), link("sfo", "lon")]);
+    const groupId = bridgeGroupId({ from: "sfo", to: "lon" });
+    const bridge = () =>
+      runBridge({
+        topology,
+        selectLinks: (l) => l.from === "sfo",
+        logger: testLogger("bridge"),
+        opsPort: 0,
+        heartbeatIntervalMs: 1000,
+        topicRefreshMs: 1000,
+        backoff: { initialMs: 200, maxMs: 2000, multiplier: 2, jitter: 0.5 },
+      });
+    const startedAt = new Date().toISOString();
+    const tenant = randomUUID();
+    await publishCalls(sfo, 1, randomUUID(), randomUUID(), "nyc");
+    const first = await bridge();
+    await first.ready;
+    await publishCalls(sfo, 20, tenant, randomUUID(), "nyc");
+    await waitFor(
+      () => groupLagRecords(sfoAdmin, groupId, [topic]),
+      (lag) => lag === 0,
+    );
+    await first.stop();
+    const [committed] = await sfoAdmin.fetchOffsets({ groupId, topics: [topic] });
+
+    await publishCalls(sfo, 30, tenant, randomUUID(), "nyc");
+    // Per partition, all but the newest of the records the link has not read are deleted.
+    const expected = (await sfoAdmin.fetchTopicOffsets(topic)).flatMap(({ partition, high }) => {
+      const from = BigInt(committed!.partitions.find((p) => p.partition === partition)!.offset);
+      const to = BigInt(high) - 2n;
+      return to >= from
+        ? [{ partition, firstOffset: String(from), lastOffset: String(to), count: Number(to - from + 1n) }]
+        : [];
+    });
+    expected.sort((a, b) => a.partition - b.partition);
+    const lost = expected.reduce((sum, range) => sum + range.count, 0);
+    expect(lost).toBeGreaterThan(0);
+    // kafkajs looks the partitions' leaders up in its cached metadata, which may not have seen the topic yet.
+    await sfoAdmin.fetchTopicMetadata({ topics: [topic] });
+    await sfoAdmin.deleteTopicRecords({
+      topic,
+      partitions: expected.map((range) => ({
+        partition: range.partition,
+        offset: String(BigInt(range.lastOffset) + 1n),
+      })),
+    });
+
+    const second = await bridge();
+    try {
+      await second.ready;
+      const received = await waitFor(
+        () => callsAt(lon, topic, tenant),
+        (calls) => calls.length >= 50 - lost,
+      );
+      expect(received).toHaveLength(50 - lost);
+      const gapsOfTest = async () =>
+        (await openGaps(kafkaFor(sfo))).filter((gap) => gap.topic === topic && gap.detectedAt >= startedAt);
+      const gaps = await waitFor(gapsOfTest, (found) => found.length >= expected.length);
+      expect(
+        gaps
+          .map(({ partition, firstOffset, lastOffset, count }) => ({
+            partition,
+            firstOffset,
+            lastOffset,
+            count,
+          }))
+          .sort((a, b) => a.partition - b.partition),
+      ).toEqual(expected);
+      expect(
+        gaps.every(
+          (gap) => gap.site === "sfo" && gap.component === "bridge sfo->lon" && gap.groupId === groupId,
+        ),
+      ).toBe(true);
+      expect(second.status()[0]?.recordsLost).toBe(lost);
+      const metrics = await (await fetch(`http://127.0.0.1:${second.opsPort}/metrics`)).text();
+      const counted = metricSamples(metrics, LINK_METRICS.recordsLost).filter(
+        (sample) => sample.labels.link === "sfo->lon" && sample.labels.topic === topic,
+      );
+      expect(counted.reduce((sum, sample) => sum + sample.value, 0)).toBe(lost);
+
+      const before = await collectStatus(topology, DEFAULT_THRESHOLDS);
+      expect(before.healthy).toBe(false);
+      const linkBefore = before.links.find((l) => l.link === "sfo->lon");
+      expect(linkBefore?.health).toBe("data-lost");
+      expect(linkBefore?.why).toMatch(/^\d+ records deleted before it read them/);
+
+      await acknowledgeGaps(kafkaFor(sfo), await openGaps(kafkaFor(sfo)));
+      expect(await gapsOfTest()).toEqual([]);
+      const after = await collectStatus(topology, DEFAULT_THRESHOLDS);
+      expect(after.links.find((l) => l.link === "sfo->lon")?.health).not.toBe("data-lost");
+    } finally {
+      await second.stop();
+    }
+  });
+});
