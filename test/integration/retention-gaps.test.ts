@@ -96,6 +96,30 @@ describe("retention is part of the contract", () => {
     });
     expect((await explicitConfig(lonAdmin, inherited))["retention.ms"]).toBe("-1");
   });
+  it("status warns when a source keeps records for less time than its link's schedule can stay closed", async () => {
+    const setRetention = (value: string) =>
+      sfoAdmin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: USERS_TOPIC,
+            configEntries: [{ name: "retention.ms", value }],
+          },
+        ],
+      });
+    await ensureSiteTopics(sfoAdmin);
+    await setRetention(String(30 * 86_400_000));
+    try {
+      const topology = topologyOf([lon, sfo], [link("sfo", "lon", { schedule: { kind: "manual" } })]);
+      const report = await collectStatus(topology, DEFAULT_THRESHOLDS);
+      expect(report.links[0]?.retentionRisks).toEqual([
+        `${USERS_TOPIC} at sfo: records are kept 30 days, but the manual schedule can leave them unread until an operator's catch-up`,
+      ]);
+    } finally {
+      await setRetention("-1");
+    }
+  });
 });
 
 describe("a gap is never silent", () => {

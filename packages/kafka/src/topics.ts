@@ -68,6 +68,15 @@ export async function explicitTopicConfig(
   return explicit;
 }
 
+/** How long a topic keeps its records, inherited from the broker or not; -1 for ever. */
+export async function topicRetentionMs(admin: Admin, topic: string): Promise<number> {
+  const described = await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ["retention.ms"] }],
+    includeSynonyms: false,
+  });
+  return Number(described.resources[0]?.configEntries[0]?.configValue ?? "-1");
+}
+
 /** Partitions of a site's own topics when Tandem creates them; bridges copy the count to remote topics. */
 export const DEFAULT_PARTITIONS = 3;
 

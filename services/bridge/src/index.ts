@@ -4,4 +4,4 @@ export type { LinkState } from "./link/link-metrics";
 export { route, sourceTopics } from "./core/routing";
 export { RelayPlan } from "./core/relay-plan";
 export { applyFilters } from "./core/filters";
-export { scheduleState, nextChange } from "./core/schedule";
+export { scheduleState, nextChange, retentionRisk } from "./core/schedule";

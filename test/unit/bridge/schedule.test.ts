@@ -1,7 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { LinkSchedule, TimeWindow } from "@tandem/config";
-import { nextChange, scheduleState } from "../../../services/bridge/src/core/schedule";
+import {
+  longestClosedMs,
+  nextChange,
+  retentionRisk,
+  scheduleState,
+} from "../../../services/bridge/src/core/schedule";
 
 const at = (iso: string) => new Date(iso);
 const windows = (timeZone: string, ...list: [string, string][]): LinkSchedule => ({
@@ -155,6 +160,41 @@ describe("nextChange", () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+});
+
+describe("longest closed stretch of a schedule", () => {
+  const daily = (...spans: Array<[string, string]>) => windows("Europe/London", ...spans);
+  const HOUR = 3_600_000;
+
+  it("is nothing for a continuous link and for ever for a manual one", () => {
+    expect(longestClosedMs({ kind: "continuous" })).toBe(0);
+    expect(longestClosedMs({ kind: "manual" })).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("is the longest time between windows, across midnight included", () => {
+    expect(longestClosedMs(daily(["22:00", "06:00"]))).toBe(16 * HOUR);
+    expect(longestClosedMs(daily(["01:00", "02:00"], ["13:00", "15:00"]))).toBe(11 * HOUR);
+    expect(longestClosedMs(daily(["00:00", "12:00"], ["11:00", "23:30"]))).toBe(HOUR / 2);
+  });
+});
+
+describe("retention risk of a schedule", () => {
+  const DAY = 86_400_000;
+
+  it("is none when records are kept for ever, or longer than the link can stay closed", () => {
+    expect(retentionRisk({ kind: "manual" }, -1)).toBeUndefined();
+    expect(retentionRisk({ kind: "continuous" }, DAY)).toBeUndefined();
+    expect(retentionRisk(windows("Asia/Tokyo", ["01:00", "05:00"]), 7 * DAY)).toBeUndefined();
+  });
+
+  it("names the retention and how long the schedule can leave records unread", () => {
+    expect(retentionRisk({ kind: "manual" }, 7 * DAY)).toBe(
+      "records are kept 7 days, but the manual schedule can leave them unread until an operator's catch-up",
+    );
+    expect(retentionRisk(windows("Asia/Tokyo", ["01:00", "05:00"]), 12 * 3_600_000)).toBe(
+      "records are kept 12 hours, but the windows schedule can leave them unread for up to 20 hours",
     );
   });
 });

@@ -1,3 +1,4 @@
+import ms from "ms";
 import type { LinkSchedule, TimeWindow } from "@tandem/config";
 
 export type ScheduleState = "open" | "closed";
@@ -125,4 +126,47 @@ function localTime(timeZone: string, t: number): { minuteOfDay: number; offsetMi
   const wall = Date.UTC(part.year ?? 0, (part.month ?? 1) - 1, part.day ?? 1, hour, minute);
   const utcMinute = Math.floor(t / MINUTE_MS) * MINUTE_MS;
   return { minuteOfDay: hour * 60 + minute, offsetMinutes: Math.round((wall - utcMinute) / MINUTE_MS) };
+}
+
+/**
+ * The longest time the schedule alone keeps the link closed: 0 for continuous, for ever for manual, the
+ * longest stretch between windows otherwise (in local time; a daylight-saving change moves it by an hour).
+ * Records a source keeps for less than this may be deleted before the link reads them.
+ */
+export function longestClosedMs(schedule: LinkSchedule): number {
+  if (schedule.kind === "continuous") return 0;
+  if (schedule.kind === "manual") return Number.POSITIVE_INFINITY;
+  const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+  // Windows as [start, end) minutes on a line of two days, so that one across midnight stays whole.
+  const open = schedule.windows
+    .flatMap((w) => {
+      const start = minutes(w.start);
+      const end = minutes(w.end) > start ? minutes(w.end) : minutes(w.end) + DAY_MINUTES;
+      return [
+        [start, end],
+        [start + DAY_MINUTES, end + DAY_MINUTES],
+      ];
+    })
+    .sort((a, b) => a[0]! - b[0]!);
+  let longest = 0;
+  let openUntil = open[0]![1]!;
+  for (const [start, end] of open.slice(1)) {
+    longest = Math.max(longest, start! - openUntil);
+    openUntil = Math.max(openUntil, end!);
+  }
+  return longest * MINUTE_MS;
+}
+
+/**
+ * Why a source topic's retention may delete records before the link reads them, or undefined when it
+ * cannot: it keeps records for less time than the schedule can leave the link closed.
+ */
+export function retentionRisk(schedule: LinkSchedule, retentionMs: number): string | undefined {
+  const closed = longestClosedMs(schedule);
+  if (retentionMs < 0 || retentionMs > closed) return undefined;
+  const unread =
+    closed === Number.POSITIVE_INFINITY
+      ? "until an operator's catch-up"
+      : `for up to ${ms(closed, { long: true })}`;
+  return `records are kept ${ms(retentionMs, { long: true })}, but the ${schedule.kind} schedule can leave them unread ${unread}`;
 }

@@ -2,7 +2,14 @@ import os from "node:os";
 import type { Admin, EachBatchPayload, Kafka, Producer } from "kafkajs";
 import { DEFAULT_TUNING, type LinkConfig, type SiteConfig, type Tuning } from "@tandem/config";
 import { HEARTBEATS_TOPIC } from "@tandem/events";
-import { createKafka, ensureSiteTopics, groupLagRecords, recordGap, SupervisedConsumer } from "@tandem/kafka";
+import {
+  createKafka,
+  ensureSiteTopics,
+  groupLagRecords,
+  recordGap,
+  SupervisedConsumer,
+  topicRetentionMs,
+} from "@tandem/kafka";
 import { DEFAULT_BACKOFF, retryWithBackoff, type BackoffPolicy, type Logger } from "@tandem/runtime";
 import {
   bridgeClientId,
@@ -10,10 +17,12 @@ import {
   bridgeTransactionGroupId,
   bridgeTransactionalId,
   linkName,
+  STREAM_TOPICS,
   type LostRange,
 } from "@tandem/replication";
 import type { RelayPlan } from "../core/relay-plan";
 import { sourceTopics } from "../core/routing";
+import { retentionRisk } from "../core/schedule";
 import { AtLeastOnceDelivery } from "./at-least-once";
 import { BatchForwarder } from "./batch-forwarder";
 import type { Delivery } from "./delivery";
@@ -219,6 +228,7 @@ export class LinkWorker {
         await ensureSiteTopics(this.sourceAdmin, this.sourceRetentionMs);
         await ensureSiteTopics(this.targetAdmin, this.targetRetentionMs);
         await this.topics.ensureStreamTopics(this.link);
+        await this.warnOfRetentionRisk();
         await this.sourceProducer.connect();
         await this.delivery.connect();
         await this.consumer.start();
@@ -274,6 +284,15 @@ export class LinkWorker {
         consuming: () => this.working(),
       },
     });
+  }
+
+  /** A source that deletes records sooner than the schedule may read them is a loss waiting to happen. */
+  private async warnOfRetentionRisk(): Promise<void> {
+    for (const stream of this.link.streams) {
+      const topic = STREAM_TOPICS[stream];
+      const risk = retentionRisk(this.link.schedule, await topicRetentionMs(this.sourceAdmin, topic));
+      if (risk !== undefined) this.logger.warn({ site: this.link.from, topic }, `retention risk: ${risk}`);
+    }
   }
 
   /** Records that can no longer be forwarded are never skipped silently (`tandem status` reports them). */

@@ -1,11 +1,11 @@
 import pino from "pino";
 import type { SiteConfig, Topology } from "@tandem/config";
 import { DLQ_TOPIC } from "@tandem/events";
-import { createKafka } from "@tandem/kafka";
-import { scheduleState } from "@tandem/bridge";
+import { createKafka, topicRetentionMs } from "@tandem/kafka";
+import { retentionRisk, scheduleState } from "@tandem/bridge";
 import { countOpenConflicts, createPool } from "@tandem/materializer";
 import { assessLink, scheduleLabel, type LinkHealth, type Thresholds } from "./assess";
-import type { GapRecord } from "@tandem/replication";
+import { STREAM_TOPICS, type GapRecord } from "@tandem/replication";
 import { describeGap, openGaps } from "./gaps";
 import { latestHeartbeats } from "./heartbeats";
 import { linkLagRecords } from "./link-lag";
@@ -19,6 +19,8 @@ export interface LinkReport {
   lagRecords: number | undefined;
   lastHeartbeatAt: string | undefined;
   heartbeatAgeSeconds: number | undefined;
+  /** Why the source's retention may delete records before the link reads them. */
+  retentionRisks: string[];
 }
 
 export interface SiteReport {
@@ -99,9 +101,15 @@ export async function collectStatus(
       const source = topology.sites.find((s) => s.id === link.from)!;
       const admin = kafkaOf(source).admin({ retry: { retries: 1 } });
       let lagRecords: number | undefined;
+      const retentionRisks: string[] = [];
       try {
         await admin.connect();
         lagRecords = await linkLagRecords(admin, link);
+        for (const stream of link.streams) {
+          const topic = STREAM_TOPICS[stream];
+          const risk = retentionRisk(link.schedule, await topicRetentionMs(admin, topic));
+          if (risk !== undefined) retentionRisks.push(`${topic} at ${link.from}: ${risk}`);
+        }
       } catch {
         lagRecords = undefined;
       } finally {
@@ -128,6 +136,7 @@ export async function collectStatus(
         lagRecords,
         lastHeartbeatAt: heartbeat ? new Date(heartbeat.deliveredAtMs).toISOString() : undefined,
         heartbeatAgeSeconds,
+        retentionRisks,
       };
     }),
   );
@@ -157,6 +166,14 @@ export function formatStatus(report: StatusReport): string[] {
     lines.push(
       `${l.link.padEnd(12)} ${l.health.padEnd(10)} ${String(l.lagRecords ?? "-").padEnd(13)} ${beat.padEnd(21)} ${l.schedule}${l.why ? `  (${l.why})` : ""}`,
     );
+  }
+  const risks = report.links.flatMap((l) => l.retentionRisks.map((risk) => `${l.link}: ${risk}`));
+  if (risks.length > 0) {
+    lines.push(
+      "",
+      "RETENTION RISKS (set the source's retention to forever, or schedule the link more often)",
+    );
+    for (const risk of risks) lines.push(`  ${risk}`);
   }
   const gaps = report.sites.flatMap((s) => s.gaps);
   if (gaps.length > 0) {
