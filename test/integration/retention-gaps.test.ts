@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { ConfigResourceTypes, type Admin } from "kafkajs";
+import kafkajs, { type Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CALLS_TOPIC, GAPS_TOPIC, USERS_TOPIC, DLQ_TOPIC } from "@tandem/events";
 import { ensureSiteTopics, ensureTopics, groupLagRecords } from "@tandem/kafka";
@@ -15,6 +15,7 @@ import { testLogger } from "../support/logger";
 import { stack } from "../support/stack";
 import { link, topologyOf } from "../support/topology";
 
+const { ConfigResourceTypes } = kafkajs;
 const test = await stack();
 const [nyc, lon, sfo] = ["nyc", "lon", "sfo"].map((id) => test.site(id)) as [
   ReturnType<typeof test.site>,

@@ -1,5 +1,8 @@
 import { CALLS_TOPIC, DLQ_TOPIC, GAPS_TOPIC, HEARTBEATS_TOPIC, USERS_TOPIC } from "@tandem/events";
-import { ConfigResourceTypes, type Admin, type ITopicConfig } from "kafkajs";
+import kafkajs, { type Admin, type ITopicConfig } from "kafkajs";
+
+// kafkajs is CommonJS: Node's named-export detection misses this one, so it is read off the module object.
+const { ConfigResourceTypes } = kafkajs;
 
 /**
  * Creates the topics that are missing, with the given partition counts; topics created meanwhile by
