@@ -8,11 +8,14 @@ export { REGISTER_NAMES } from "./core/users";
 // The read side of the site's database, for the operator tools.
 export {
   BUCKETS,
+  audioStates,
   callBucketDigests,
+  callEventsById,
   callsInBuckets,
   countCalls,
   countOpenConflicts,
   countUsers,
+  deadLetteredCalls,
   siteTotals,
   userBucketDigests,
   usersInBuckets,
@@ -21,6 +24,9 @@ export {
   type TenantScope,
   type UserSummary,
 } from "./queries";
+// What `tandem repair` records at a site when it dead-letters a call whose audio no site holds.
+export { recordDlq } from "./db/transfers";
+export type { AudioState } from "./core/batch";
 // The write path for a database rebuilt from the log (tandem replay --rebuild).
 export type { SourcedEvent } from "./core/batch";
 export { SiteRebuild, type RebuildAudioOutcome } from "./rebuild";
