@@ -4,7 +4,7 @@ export type { ConsumerOptions } from "./consumer/consumer";
 export type { TransferWorkerOptions } from "./audio/worker";
 export { listConflicts, resolveConflict, type ConflictRow } from "./conflicts";
 export { createPool } from "./db/pool";
-export { REGISTER_NAMES } from "./core/users";
+export { REGISTER_NAMES, emptyUserState, redeliveries, applyUserChanged, type UserState } from "./core/users";
 // The read side of the site's database, for the operator tools.
 export {
   BUCKETS,
@@ -18,6 +18,7 @@ export {
   deadLetteredCalls,
   siteTotals,
   userBucketDigests,
+  userStatesById,
   usersInBuckets,
   type CallSummary,
   type SiteTotals,

@@ -5,6 +5,7 @@
 import type pg from "pg";
 import type { CallCompleted, CallDirection } from "@tandem/events";
 import type { AudioState } from "./core/batch";
+import { decodeUserState, type UserState } from "./core/users";
 
 /** Restricts a read to some tenants; no restriction when undefined. */
 export type TenantScope = string[] | undefined;
@@ -275,4 +276,16 @@ export async function deadLetteredCalls(
     [callIds, reasonPrefix],
   );
   return new Set(rows.map((r) => r.call_id));
+}
+
+/** The merge state of each user the site holds among `userIds`, as its materializer stored it. */
+export async function userStatesById(
+  pool: pg.Pool,
+  userIds: readonly string[],
+): Promise<Map<string, UserState>> {
+  const { rows } = await pool.query<{ user_id: string; state: unknown }>(
+    "SELECT user_id, state FROM users WHERE user_id = ANY($1::uuid[])",
+    [userIds],
+  );
+  return new Map(rows.map((r) => [r.user_id, decodeUserState(r.state)]));
 }
