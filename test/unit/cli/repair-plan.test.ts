@@ -1,8 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Topology } from "@tandem/config";
+import type { UserChanged } from "@tandem/events";
+import { applyUserChanged, emptyUserState } from "@tandem/materializer/users";
 import {
   planCallRepairs,
+  planUserRepairs,
   repairTopic,
   sourceRefusal,
   type CallRepairInput,
@@ -11,6 +14,7 @@ import { Expectations } from "../../../services/cli/src/verify/expected";
 import type { CallSummary } from "../../../services/materializer/src/queries";
 import { callSummary } from "../../support/call-summaries";
 import { link, twoWay } from "../../support/topology";
+import { created, upsert, USER_ID } from "../users/fixtures";
 
 const site = (id: string) => ({ id }) as Topology["sites"][number];
 const now = new Date("2026-11-25T12:00:00Z");
@@ -153,5 +157,64 @@ describe("repair: which calls to publish, from where, with which headers", () =>
   it("names the topic as the bridges do", () => {
     expect(repairTopic("nyc", "lon")).toBe("nyc.calls.completed");
     expect(repairTopic("lon", "lon")).toBe("calls.completed");
+  });
+});
+
+describe("repair: which user writes the target lacks", () => {
+  const lonAndSfo = (states: Record<string, UserChanged[]>) =>
+    new Map(
+      Object.entries(states).map(([id, events]) => [
+        id,
+        new Map([[USER_ID, events.reduce(applyUserChanged, emptyUserState(USER_ID))]]),
+      ]),
+    );
+  const rename = upsert({
+    id: "evt-rename",
+    site: "nyc",
+    at: 200,
+    base: { nyc: 100 },
+    set: { name: "Ada L." },
+  });
+  const lonEdit = upsert({ id: "evt-lon", site: "lon", at: 150, base: { nyc: 100 }, set: { role: "admin" } });
+
+  it("re-emits the writes the target lacks with their own ids, clocks and versions, along the route", () => {
+    const { users } = planUserRepairs({
+      target: "sfo",
+      statesBySite: lonAndSfo({ nyc: [created, rename, lonEdit], lon: [created, lonEdit], sfo: [created] }),
+      routes: new Expectations(chain),
+    });
+    expect(users).toHaveLength(1);
+    const sent = users[0]!.redeliveries;
+    expect(sent.map((r) => [r.event.eventId, r.topic, r.path.join(",")])).toEqual([
+      ["evt-lon", "lon.users.changed", "lon,sfo"],
+      ["evt-rename", "nyc.users.changed", "nyc,lon,sfo"],
+    ]);
+    expect(sent[1]!.event).toMatchObject({ hlc: rename.hlc, originSite: "nyc", changedFields: ["name"] });
+  });
+
+  it("publishes a site's own lost write into its local topic, and nothing once the target holds every write", () => {
+    const lost = planUserRepairs({
+      target: "lon",
+      statesBySite: lonAndSfo({ nyc: [created, lonEdit], lon: [created] }),
+      routes: new Expectations(chain),
+    });
+    expect(lost.users[0]!.redeliveries.map((r) => [r.topic, r.path])).toEqual([["users.changed", ["lon"]]]);
+    const repaired = planUserRepairs({
+      target: "lon",
+      statesBySite: lonAndSfo({ nyc: [created, lonEdit], lon: [created, lonEdit] }),
+      routes: new Expectations(chain),
+    });
+    expect(repaired.users).toEqual([]);
+  });
+
+  it("never re-emits a denied tenant's writes into a site its filters keep them out of", () => {
+    const deniedUser = [{ ...created, tenantId: denied }];
+    const plan = planUserRepairs({
+      target: "sfo",
+      statesBySite: lonAndSfo({ nyc: deniedUser, lon: deniedUser, sfo: [] }),
+      routes: new Expectations(chain),
+    });
+    expect(plan.users).toEqual([]);
+    expect(plan.keptOut).toBeGreaterThan(0);
   });
 });

@@ -8,7 +8,7 @@ import type { Producer } from "kafkajs";
 import { v5 as uuidv5 } from "uuid";
 import type { SiteConfig, Topology } from "@tandem/config";
 import { registryAuthOf } from "@tandem/config";
-import { DLQ_TOPIC, EventCodec, buildHeaders } from "@tandem/events";
+import { DLQ_TOPIC, EventCodec, buildHeaders, type CallCompleted, type UserChanged } from "@tandem/events";
 import { createKafka, deadLetterMessage, ensureTopics } from "@tandem/kafka";
 import {
   audioStates,
@@ -18,13 +18,25 @@ import {
   createPool,
   deadLetteredCalls,
   recordDlq,
+  userBucketDigests,
+  userStatesById,
+  usersInBuckets,
   type CallSummary,
 } from "@tandem/materializer";
+import { emptyUserState, redeliveries, type UserState } from "@tandem/materializer/users";
+import { baseTopic } from "@tandem/replication";
 import { isPermanent, retryWithBackoff } from "@tandem/runtime";
 import { differingBuckets } from "../verify/compare";
 import { Expectations } from "../verify/expected";
 import { verifySites, type VerifyReport } from "../verify/verify";
-import { AUDIO_LOST_REASON, planCallRepairs, type CallAction, type CallRepairPlan } from "./core/plan";
+import {
+  AUDIO_LOST_REASON,
+  planCallRepairs,
+  planUserRepairs,
+  type CallAction,
+  type CallRepairPlan,
+  type UserRepairPlan,
+} from "./core/plan";
 
 export interface RepairRequest {
   target: string;
@@ -44,6 +56,9 @@ export interface RepairConsole {
 
 export interface RepairOutcome {
   plan: CallRepairPlan;
+  users: UserRepairPlan;
+  /** User writes published into the target. */
+  userWrites: number;
   published: number;
   publishSeconds: number;
   deadLettered: number;
@@ -91,6 +106,7 @@ export async function repair(
     });
   const pools = new Map(siteIds.map((id) => [id, createPool(siteConfig(id).postgres, 2)]));
   try {
+    const routes = new Expectations(topology);
     const bySite = await readDifferingCalls(pools, request.tenants, patiently);
     const candidates = [...new Set([...bySite.values()].flatMap((calls) => [...calls.keys()]))];
     const targetPool = pools.get(target)!;
@@ -101,14 +117,22 @@ export async function repair(
       target,
       from: request.from,
       bySite,
-      routes: new Expectations(topology),
+      routes,
       deadLettered,
       now: new Date(),
       inFlightGraceMs: request.inFlightGraceMs,
     });
-    for (const line of describePlan(plan)) out.say(line);
+    const users = planUserRepairs({
+      target,
+      from: request.from,
+      statesBySite: await readDifferingUsers(pools, request.tenants, patiently),
+      routes,
+    });
+    for (const line of [...describePlan(plan), ...describeUserPlan(users)]) out.say(line);
     const outcome: RepairOutcome = {
       plan,
+      users,
+      userWrites: 0,
       published: 0,
       publishSeconds: 0,
       deadLettered: 0,
@@ -122,19 +146,24 @@ export async function repair(
 
     const republish = plan.actions.filter((a) => a.kind === "republish");
     const deadLetters = plan.actions.filter((a) => a.kind === "dead-letter");
-    if (republish.length > 0 || deadLetters.length > 0) {
+    const userWrites = users.users.flatMap((u) => u.redeliveries);
+    if (republish.length > 0 || deadLetters.length > 0 || userWrites.length > 0) {
       const site = siteConfig(target);
       const producer = createKafka(site.kafka, "tandem-repair", pino({ level: "silent" })).producer({
         idempotent: true,
         maxInFlightRequests: 1,
       });
+      const codec = new EventCodec({ host: site.registry.url, auth: registryAuthOf(site.registry) });
       await patiently(target, "Kafka", () => producer.connect());
       try {
         const started = performance.now();
-        await ensureTargetTopics(topology, site, republish, patiently);
-        outcome.published = await publishCalls(site, producer, pools, republish, patiently, out);
+        await ensureTargetTopics(topology, site, [...republish, ...userWrites], patiently);
+        const publish = (messages: OutgoingEvent[]) => send(target, producer, codec, messages, patiently);
+        outcome.published = await publishCalls(pools, republish, publish, patiently, out);
         outcome.publishSeconds = (performance.now() - started) / 1000;
         outcome.deadLettered = await sendDeadLetters(target, producer, targetPool, deadLetters, patiently);
+        await publish(userWrites.map((w) => ({ ...w, origin: w.event.originSite })));
+        outcome.userWrites = userWrites.length;
       } finally {
         await producer.disconnect().catch(() => {});
       }
@@ -143,9 +172,10 @@ export async function repair(
           (outcome.publishSeconds > 0
             ? ` (${(outcome.published / outcome.publishSeconds).toFixed(0)} calls/s)`
             : "") +
-          `; ${outcome.deadLettered} dead-lettered at ${target}`,
+          `, ${outcome.userWrites} user write(s); ${outcome.deadLettered} dead-lettered at ${target}`,
       );
       outcome.applied = await waitUntilApplied(target, targetPool, republish, request, patiently, out);
+      await waitForUsers(target, targetPool, users, request, patiently, out);
     }
 
     const scope = request.from === undefined ? siteIds : [target, request.from];
@@ -181,6 +211,42 @@ async function readDifferingCalls(
   return bySite;
 }
 
+/** Every site's users in the hash buckets whose digests differ anywhere, as merge states. */
+async function readDifferingUsers(
+  pools: ReadonlyMap<string, pg.Pool>,
+  tenants: string[] | undefined,
+  patiently: Patiently,
+): Promise<Map<string, Map<string, UserState>>> {
+  const digests = await Promise.all(
+    [...pools].map(([site, pool]) => patiently(site, "database", () => userBucketDigests(pool, tenants))),
+  );
+  const buckets = differingBuckets(digests);
+  const ids = new Set<string>();
+  for (const [site, pool] of pools) {
+    const users = await patiently(site, "database", () => usersInBuckets(pool, buckets, tenants));
+    for (const id of users.keys()) ids.add(id);
+  }
+  const bySite = new Map<string, Map<string, UserState>>();
+  for (const [site, pool] of pools) {
+    bySite.set(site, await patiently(site, "database", () => userStatesById(pool, [...ids])));
+  }
+  return bySite;
+}
+
+function describeUserPlan(plan: UserRepairPlan): string[] {
+  const writes = plan.users.flatMap((u) => u.redeliveries);
+  const lines = [
+    `users: ${plan.users.length} lacking ${writes.length} write(s) to re-emit, ${plan.keptOut} write(s) kept out by the filters`,
+  ];
+  for (const w of writes.slice(0, LISTED)) {
+    lines.push(
+      `  re-emit user ${w.event.userId} write ${w.event.eventId} (${w.event.operation} ${w.event.changedFields.join(",")} at ${w.event.originSite}) into ${w.topic}, path ${w.path.join(",")}`,
+    );
+  }
+  if (writes.length > LISTED) lines.push(`  ... and ${writes.length - LISTED} more`);
+  return lines;
+}
+
 function describePlan(plan: CallRepairPlan): string[] {
   const count = (predicate: (a: CallAction) => boolean) => plan.actions.filter(predicate).length;
   const lines = [
@@ -210,97 +276,103 @@ function describeAction(action: CallAction): string {
 }
 
 /**
- * A target that never received an origin's events through a bridge has no `<origin>.calls.completed`
- * yet: it is created with as many partitions as the origin's `calls.completed`, as the bridge would.
+ * A target that never received an origin's events through a bridge has no `<origin>.<topic>` yet: it is
+ * created with as many partitions as the origin's local topic, as the bridge would.
  */
 async function ensureTargetTopics(
   topology: Topology,
   target: SiteConfig,
-  actions: ReadonlyArray<Extract<CallAction, { kind: "republish" }>>,
+  writes: ReadonlyArray<{ topic: string; path: string[] }>,
   patiently: Patiently,
 ): Promise<void> {
-  const byTopic = new Map(actions.map((a) => [a.topic, a.origin]));
-  if (byTopic.size === 0) return;
+  if (writes.length === 0) return;
   const admin = createKafka(target.kafka, "tandem-repair", pino({ level: "silent" })).admin();
   await patiently(target.id, "Kafka", () => admin.connect());
   try {
     const existing = new Set(await patiently(target.id, "Kafka", () => admin.listTopics()));
-    for (const [topic, origin] of byTopic) {
+    for (const { topic, path } of writes) {
       if (existing.has(topic)) continue;
-      const partitions = await partitionsAtOrigin(
-        topology.sites.find((s) => s.id === origin)!,
-        patiently,
-      );
+      const origin = topology.sites.find((s) => s.id === path[0])!;
+      const partitions = await partitionsAt(origin, baseTopic(topic)!, patiently);
       await patiently(target.id, "Kafka", () => ensureTopics(admin, [{ topic, numPartitions: partitions }]));
+      existing.add(topic);
     }
   } finally {
     await admin.disconnect().catch(() => {});
   }
 }
 
-async function partitionsAtOrigin(origin: SiteConfig, patiently: Patiently): Promise<number> {
-  const admin = createKafka(origin.kafka, "tandem-repair", pino({ level: "silent" })).admin();
-  await patiently(origin.id, "Kafka", () => admin.connect());
+async function partitionsAt(site: SiteConfig, topic: string, patiently: Patiently): Promise<number> {
+  const admin = createKafka(site.kafka, "tandem-repair", pino({ level: "silent" })).admin();
+  await patiently(site.id, "Kafka", () => admin.connect());
   try {
-    const { topics } = await patiently(origin.id, "Kafka", () =>
-      admin.fetchTopicMetadata({ topics: ["calls.completed"] }),
-    );
+    const { topics } = await patiently(site.id, "Kafka", () => admin.fetchTopicMetadata({ topics: [topic] }));
     return topics[0]?.partitions.length ?? 1;
   } finally {
     await admin.disconnect().catch(() => {});
   }
 }
 
-/**
- * Each call's row read at its source, published as the CallCompleted it was (same event id and audio
- * reference), encoded with the target's registry, with the headers the bridges would have written.
- */
-async function publishCalls(
-  target: SiteConfig,
+/** An event to write into the target: the topic, and the route its `tandem-path` header names. */
+interface OutgoingEvent {
+  event: CallCompleted | UserChanged;
+  topic: string;
+  origin: string;
+  path: string[];
+}
+
+/** Encoded with the target's registry, with the headers the bridges would have written; keyed by its id. */
+async function send(
+  target: string,
   producer: Producer,
+  codec: EventCodec,
+  events: readonly OutgoingEvent[],
+  patiently: Patiently,
+): Promise<void> {
+  if (events.length === 0) return;
+  const encoded = await Promise.all(
+    events.map(async ({ event, topic, origin, path }) => ({
+      topic,
+      message: {
+        key: "callId" in event ? event.callId : event.userId,
+        value: await patiently(target, "registry", () => codec.encode(topic, event)),
+        headers: buildHeaders({
+          eventId: event.eventId,
+          origin,
+          tenantId: event.tenantId,
+          groupId: event.groupId,
+          path,
+        }),
+      },
+    })),
+  );
+  const topicMessages = [...groupBy(encoded, (m) => m.topic)].map(([topic, items]) => ({
+    topic,
+    messages: items.map((m) => m.message),
+  }));
+  await patiently(target, "Kafka", () => producer.sendBatch({ acks: -1, topicMessages }));
+}
+
+/** Each call's row read at its source, published as the CallCompleted it was (same event id and audio). */
+async function publishCalls(
   pools: ReadonlyMap<string, pg.Pool>,
   actions: ReadonlyArray<Extract<CallAction, { kind: "republish" }>>,
+  publish: (events: OutgoingEvent[]) => Promise<void>,
   patiently: Patiently,
   out: RepairConsole,
 ): Promise<number> {
   if (actions.length === 0) return 0;
-  const codec = new EventCodec({ host: target.registry.url, auth: registryAuthOf(target.registry) });
   const bar = out.progress(actions.length, "calls published");
   let published = 0;
   try {
-    const bySource = groupBy(actions, (a) => a.source);
-    for (const [source, fromSource] of bySource) {
+    for (const [source, fromSource] of groupBy(actions, (a) => a.source)) {
       for (let start = 0; start < fromSource.length; start += CHUNK) {
-        const chunk = fromSource.slice(start, start + CHUNK);
-        const wanted = new Map(chunk.map((a) => [a.callId, a]));
+        const wanted = new Map(fromSource.slice(start, start + CHUNK).map((a) => [a.callId, a]));
         const events = await patiently(source, "database", () =>
           callEventsById(pools.get(source)!, [...wanted.keys()]),
         );
-        const messages = await Promise.all(
-          events.map(async (event) => {
-            const action = wanted.get(event.callId)!;
-            return {
-              topic: action.topic,
-              message: {
-                key: event.callId,
-                value: await patiently(target.id, "registry", () => codec.encode(action.topic, event)),
-                headers: buildHeaders({
-                  eventId: event.eventId,
-                  origin: event.originSite,
-                  tenantId: event.tenantId,
-                  groupId: event.groupId,
-                  path: action.path,
-                }),
-              },
-            };
-          }),
-        );
-        const topicMessages = [...groupBy(messages, (m) => m.topic)].map(([topic, items]) => ({
-          topic,
-          messages: items.map((m) => m.message),
-        }));
-        await patiently(target.id, "Kafka", () => producer.sendBatch({ acks: -1, topicMessages }));
-        published += messages.length;
+        await publish(events.map((event) => ({ ...wanted.get(event.callId)!, event })));
+        published += events.length;
         bar.update(published);
       }
     }
@@ -348,6 +420,44 @@ async function sendDeadLetters(
     );
   }
   return actions.length;
+}
+
+/** Waits until the target's merge state holds every re-emitted write, or the timeout passes. */
+async function waitForUsers(
+  target: string,
+  pool: pg.Pool,
+  plan: UserRepairPlan,
+  request: RepairRequest,
+  patiently: Patiently,
+  out: RepairConsole,
+): Promise<void> {
+  if (plan.users.length === 0) return;
+  const deadline = Date.now() + request.applyTimeoutMs;
+  const lacking = async () => {
+    const states = await patiently(target, "database", () =>
+      userStatesById(
+        pool,
+        plan.users.map((u) => u.userId),
+      ),
+    );
+    return plan.users.filter(
+      (u) =>
+        redeliveries(
+          u.redeliveries.map((r) => r.event),
+          states.get(u.userId) ?? emptyUserState(u.userId),
+        ).length > 0,
+    ).length;
+  };
+  let remaining = await lacking();
+  while (remaining > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    remaining = await lacking();
+  }
+  out.say(
+    remaining === 0
+      ? `${target} merged the re-emitted writes of ${plan.users.length} user(s)`
+      : `${target} has not merged the writes of ${remaining} of ${plan.users.length} user(s) within ${request.applyTimeoutMs / 1000}s`,
+  );
 }
 
 /**

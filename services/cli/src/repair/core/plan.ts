@@ -2,8 +2,15 @@
  * What `tandem repair` does for each call, decided from what the sites hold: pure, the I/O is in
  * ../repair.ts. Everything published goes to the target only, as the bridges would have delivered it.
  */
-import { CALLS_TOPIC } from "@tandem/events";
+import { CALLS_TOPIC, USERS_TOPIC, type UserChanged } from "@tandem/events";
 import type { CallSummary } from "@tandem/materializer";
+import {
+  applyUserChanged,
+  emptyUserState,
+  eventsOfState,
+  redeliveries,
+  type UserState,
+} from "@tandem/materializer/users";
 import { remoteTopic } from "@tandem/replication";
 import type { Expectations } from "../../verify/expected";
 
@@ -71,12 +78,11 @@ export function sourceRefusal(routes: Routes, from: string, target: string): str
 }
 
 /**
- * The topic a call is re-published into at the target: `<origin>.calls.completed`, where the bridges
- * put it, or the local `calls.completed` when the target is the origin (a site never holds a topic
- * prefixed with itself).
+ * The topic an event is re-published into at the target: `<origin>.<topic>`, where the bridges put it,
+ * or the local topic when the target is the origin (a site never holds a topic prefixed with itself).
  */
-export function repairTopic(origin: string, target: string): string {
-  return origin === target ? CALLS_TOPIC : remoteTopic(origin, CALLS_TOPIC);
+export function repairTopic(origin: string, target: string, topic = CALLS_TOPIC): string {
+  return origin === target ? topic : remoteTopic(origin, topic);
 }
 
 export function planCallRepairs(input: CallRepairInput): CallRepairPlan {
@@ -204,4 +210,72 @@ function pickSource(
   const rank = (h: Holder) =>
     (h.site === reference.originSite ? 0 : 2) + (h.row.audioState === "present" ? 0 : 1);
   return [...candidates].sort((a, b) => rank(a) - rank(b) || (a.site < b.site ? -1 : 1))[0]?.site;
+}
+
+/** A user event to publish into the target, as the bridges would have delivered it. */
+export interface UserRedelivery {
+  event: UserChanged;
+  topic: string;
+  path: string[];
+}
+
+export interface UserRepairInput {
+  target: string;
+  from?: string;
+  /** Per site (the target included), the merge state of each user in the buckets that differ. */
+  statesBySite: ReadonlyMap<string, ReadonlyMap<string, UserState>>;
+  routes: Routes;
+}
+
+export interface UserRepairPlan {
+  /** Per user, the writes the target lacks: re-emitted with their own ids, clocks and versions. */
+  users: Array<{ userId: string; redeliveries: UserRedelivery[] }>;
+  /** Writes the target lacks that the filters keep out of it: never published there. */
+  keptOut: number;
+}
+
+/**
+ * For each user, the writes that other sites keep and the target lacks. Applying them at the target is a
+ * redelivery (the merge ignores what it holds, and newer edits dominate older ones), so the target ends
+ * with the union of the states under every policy, and a second run finds nothing to send.
+ */
+export function planUserRepairs(input: UserRepairInput): UserRepairPlan {
+  const { target, statesBySite, routes } = input;
+  const atTarget = statesBySite.get(target) ?? new Map<string, UserState>();
+  const holders = [...statesBySite]
+    .filter(([site]) => site !== target && (input.from === undefined || site === input.from))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  const userIds = new Set<string>();
+  for (const [, states] of holders) for (const id of states.keys()) userIds.add(id);
+
+  const users: UserRepairPlan["users"] = [];
+  let keptOut = 0;
+  for (const userId of [...userIds].sort()) {
+    let state = atTarget.get(userId) ?? emptyUserState(userId);
+    const sent: UserRedelivery[] = [];
+    for (const [, states] of holders) {
+      const holderState = states.get(userId);
+      if (holderState === undefined) continue;
+      const events = eventsOfState(holderState);
+      const paths = new Map<string, string[]>();
+      for (const e of events) {
+        const path = routes.routeTo(target, e.originSite, "users", e.tenantId, e.groupId);
+        if (path !== undefined) paths.set(e.eventId, path);
+      }
+      keptOut += redeliveries(
+        events.filter((e) => !paths.has(e.eventId)),
+        state,
+      ).length;
+      for (const event of redeliveries(
+        events.filter((e) => paths.has(e.eventId)),
+        state,
+      )) {
+        const topic = repairTopic(event.originSite, target, USERS_TOPIC);
+        sent.push({ event, path: paths.get(event.eventId)!, topic });
+        state = applyUserChanged(state, event);
+      }
+    }
+    if (sent.length > 0) users.push({ userId, redeliveries: sent });
+  }
+  return { users, keptOut };
 }

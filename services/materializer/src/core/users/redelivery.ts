@@ -52,12 +52,12 @@ export function eventsOfState(state: UserState): UserChanged[] {
     });
 }
 
-/** The events of `holder` that would change `target`'s state: what the target lacks, in clock order. */
-export function redeliveries(holder: UserState, target: UserState): UserChanged[] {
+/** Those of `events` (from `eventsOfState`) that would change `target`'s state: what the target lacks. */
+export function redeliveries(events: readonly UserChanged[], target: UserState): UserChanged[] {
   const lacking: UserChanged[] = [];
   let state = target;
   let text = serializeUserState(state);
-  for (const event of eventsOfState(holder)) {
+  for (const event of events) {
     const next = applyUserChanged(state, event);
     const nextText = serializeUserState(next);
     if (nextText === text) continue;
