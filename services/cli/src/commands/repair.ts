@@ -26,12 +26,17 @@ export function repairCommand(): Command {
     .option("--from <site>", "publish only rows held by this site (default: the best holder of each call)")
     .option("--tenant <uuids>", "only these tenants (comma-separated)", parseList)
     .option("--dry-run", "list what would be done and change nothing")
-    .option("--grace <seconds>", "a call first seen this recently is left to the bridges", seconds, 30)
+    .option(
+      "--grace <seconds>",
+      "a call first seen this recently is left to the bridges",
+      seconds,
+      defaults.repair.graceSeconds,
+    )
     .option(
       "--wait <seconds>",
       "how long to wait for the target's materializer to apply and copy",
       seconds,
-      300,
+      defaults.repair.waitSeconds,
     )
     .addHelpText(
       "after",
