@@ -192,6 +192,18 @@ export async function repair(
   }
 }
 
+const UNDEFINED_TABLE = "42P01";
+
+/** A database that no materializer has migrated: there is nothing to compare, and nothing to apply with. */
+class NoSchemaError extends Error {
+  constructor(site: string) {
+    super(
+      `${site}'s database has no Tandem tables: no materializer has run there yet (start tandem run --site ${site}, then repair)`,
+    );
+    this.name = "NoSchemaError";
+  }
+}
+
 type Patiently = <T>(site: string, what: string, action: () => Promise<T>) => Promise<T>;
 
 /** Every site's calls in the hash buckets whose digests differ anywhere, as verify reads them. */
@@ -201,7 +213,11 @@ async function readDifferingCalls(
   patiently: Patiently,
 ): Promise<Map<string, Map<string, CallSummary>>> {
   const digests = await Promise.all(
-    [...pools].map(([site, pool]) => patiently(site, "database", () => callBucketDigests(pool, tenants))),
+    [...pools].map(([site, pool]) =>
+      patiently(site, "database", () => callBucketDigests(pool, tenants)).catch((error: unknown) => {
+        throw (error as { code?: unknown }).code === UNDEFINED_TABLE ? new NoSchemaError(site) : error;
+      }),
+    ),
   );
   const buckets = differingBuckets(digests);
   const bySite = new Map<string, Map<string, CallSummary>>();
