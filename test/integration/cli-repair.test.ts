@@ -299,6 +299,17 @@ describe("tandem repair", { timeout: 300_000 }, () => {
     expect(repair(["--to", "lon", "--tenant", tenant]).err).toMatch(/users: 0 lacking 0 write/);
   });
 
+  it("says so when no materializer runs at the target, and exits 1", async () => {
+    const sfoService = services[2]!;
+    sfoService.kill("SIGTERM");
+    await exited(sfoService);
+    await loseCalls(sfo, [atNyc[0]!]);
+    const result = repair(["--to", "sfo", "--tenant", tenant, "--wait", "5"]);
+    expect(result.err).toMatch(/no materializer seems to run at sfo: none of the 1 published call\(s\)/);
+    expect(result.out).toMatch(/call .* at sfo: missing/);
+    expect(result.code).toBe(1);
+  });
+
   it("refuses an unknown site or a source that cannot feed the target, in one line, exit 2", () => {
     const unknown = repair(["--to", "mars"]);
     expect(unknown.code).toBe(2);
