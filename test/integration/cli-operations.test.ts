@@ -1,17 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
-import { EventCodec, HybridLogicalClock, buildHeaders } from "@tandem/events";
+import { EventCodec, buildHeaders } from "@tandem/events";
 import { ensureTopics } from "@tandem/kafka";
-import { RecorderPublisher } from "../../services/recorder/src/publisher";
-import { kafkaFor, storeFor } from "../support/clients";
+import { kafkaFor, recorderAt } from "../support/clients";
 import { freshDatabase } from "../support/databases";
 import { callEvent, publishCalls, waitFor } from "../support/events";
-import { exited, spawnTandem } from "../support/processes";
+import { exited, runTandem, spawnTandem } from "../support/processes";
 import { stack } from "../support/stack";
 import { topologyOf, twoWay, writeTopologyFile } from "../support/topology";
 
@@ -26,16 +24,8 @@ const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-cli-ops-"));
 const topologyFile = path.join(workDir, "topology.yaml");
 const databases: Array<{ drop: () => Promise<void> }> = [];
 const services = new Map<string, ChildProcess>();
-const REPO = path.resolve(import.meta.dirname, "../..");
 
-function tandem(args: string[]): { code: number | null; out: string; err: string } {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "services/cli/src/main.ts", ...args], {
-    cwd: REPO,
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  return { code: result.status, out: result.stdout, err: result.stderr };
-}
+const tandem = (args: string[]) => runTandem(args);
 
 function startSite(site: string): void {
   const child = spawnTandem(
@@ -121,15 +111,7 @@ describe("operator commands", () => {
 
   it("conflicts: concurrent edits at both sites open a conflict everywhere; resolving it at one clears it at both", async () => {
     const edit = async (site: typeof nyc, name: string) => {
-      const producer = kafkaFor(site).producer({ idempotent: true, maxInFlightRequests: 1 });
-      await producer.connect();
-      const publisher = new RecorderPublisher({
-        site: site.site,
-        producer,
-        codec: new EventCodec({ host: site.registry.url }),
-        store: storeFor(site),
-        clock: new HybridLogicalClock(() => Date.now()),
-      });
+      const { publisher, close } = await recorderAt(site);
       await publisher.publishUserChanged({
         userId,
         tenantId: tenant,
@@ -138,7 +120,7 @@ describe("operator commands", () => {
         changes: { name },
         baseVersion: {},
       });
-      await producer.disconnect();
+      await close();
     };
     await Promise.all([edit(nyc, "Ada at nyc"), edit(lon, "Ada at lon")]);
     for (const site of ["nyc", "lon"]) {

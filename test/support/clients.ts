@@ -1,7 +1,9 @@
 import fs from "node:fs";
 import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
+import { EventCodec, HybridLogicalClock } from "@tandem/events";
 import { S3ObjectStore } from "@tandem/object-store";
 import type { SiteEndpoints } from "@tandem/stack";
+import { RecorderPublisher } from "../../services/recorder/src/publisher";
 
 /** A kafkajs client for a site, over TLS with SASL/SCRAM when the site's stack runs secure. */
 export function kafkaFor(site: SiteEndpoints, clientId = "tandem-test"): Kafka {
@@ -52,4 +54,20 @@ export async function readTopic(
   }
   await consumer.disconnect();
   return messages;
+}
+
+/** What a recorder at the site embeds to publish calls and user edits; `close` disconnects it. */
+export async function recorderAt(
+  site: SiteEndpoints,
+): Promise<{ publisher: RecorderPublisher; close: () => Promise<void> }> {
+  const producer = kafkaFor(site).producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const publisher = new RecorderPublisher({
+    site: site.site,
+    producer,
+    codec: new EventCodec({ host: site.registry.url }),
+    store: storeFor(site),
+    clock: new HybridLogicalClock(() => Date.now()),
+  });
+  return { publisher, close: () => producer.disconnect() };
 }

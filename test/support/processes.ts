@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -24,4 +24,17 @@ export function exited(child: ChildProcess): Promise<number | null> {
 export async function killHard(child: ChildProcess): Promise<void> {
   child.kill("SIGKILL");
   await exited(child);
+}
+
+/** Runs a `tandem` command to its end, as an operator at a shell would, and returns its exit code and output. */
+export function runTandem(
+  args: string[],
+  timeoutMs = 60_000,
+): { code: number | null; out: string; err: string } {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "services/cli/src/main.ts", ...args], {
+    cwd: REPO,
+    encoding: "utf8",
+    timeout: timeoutMs,
+  });
+  return { code: result.status, out: result.stdout, err: result.stderr };
 }

@@ -29,4 +29,6 @@ export const defaults = {
   inspect: { last: 10, maxLast: 10_000 },
   /** `tandem replay`: the streams read without --topic, and audio copies in flight with --store-dir. */
   replay: { topics: "calls,users", audioConcurrency: 4 },
+  /** `tandem repair --grace` (a call seen this recently is left to the bridges) and `--wait` (seconds). */
+  repair: { graceSeconds: 30, waitSeconds: 300 },
 };

@@ -6,6 +6,7 @@ import { demoCommand } from "./commands/demo";
 import { gapsCommand } from "./commands/gaps";
 import { inspectCommand } from "./commands/inspect";
 import { replayCommand } from "./commands/replay";
+import { repairCommand } from "./commands/repair";
 import { replicateCommand } from "./commands/replicate";
 import { runCommand } from "./commands/run";
 import { verifyCommand } from "./commands/verify";
@@ -23,6 +24,7 @@ const program = new Command("tandem")
   .addCommand(inspectCommand())
   .addCommand(replayCommand())
   .addCommand(verifyCommand())
+  .addCommand(repairCommand())
   .addCommand(conflictsCommand());
 
 /** Usage errors anywhere in the command tree end in the catch below (exit 2) instead of exiting at once. */

@@ -4,23 +4,30 @@ export type { ConsumerOptions } from "./consumer/consumer";
 export type { TransferWorkerOptions } from "./audio/worker";
 export { listConflicts, resolveConflict, type ConflictRow } from "./conflicts";
 export { createPool } from "./db/pool";
-export { REGISTER_NAMES } from "./core/users";
+export { REGISTER_NAMES, emptyUserState, redeliveries, applyUserChanged, type UserState } from "./core/users";
 // The read side of the site's database, for the operator tools.
 export {
   BUCKETS,
+  audioStates,
   callBucketDigests,
+  callEventsById,
   callsInBuckets,
   countCalls,
   countOpenConflicts,
   countUsers,
+  deadLetteredCalls,
   siteTotals,
   userBucketDigests,
+  userStatesById,
   usersInBuckets,
   type CallSummary,
   type SiteTotals,
   type TenantScope,
   type UserSummary,
 } from "./queries";
+// What `tandem repair` records at a site when it dead-letters a call whose audio no site holds.
+export { recordDlq } from "./db/transfers";
+export type { AudioState } from "./core/batch";
 // The write path for a database rebuilt from the log (tandem replay --rebuild).
 export type { SourcedEvent } from "./core/batch";
 export { SiteRebuild, type RebuildAudioOutcome } from "./rebuild";

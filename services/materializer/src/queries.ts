@@ -1,9 +1,11 @@
 /**
- * The site database's read side for the operator tools (`tandem status`, `demo`, `verify`,
+ * The site database's read side for the operator tools (`tandem status`, `demo`, `verify`, `repair`,
  * `replay --rebuild`): named reads returning typed rows, so that the tables' shape stays this package's.
  */
 import type pg from "pg";
+import type { CallCompleted, CallDirection } from "@tandem/events";
 import type { AudioState } from "./core/batch";
+import { decodeUserState, type UserState } from "./core/users";
 
 /** Restricts a read to some tenants; no restriction when undefined. */
 export type TenantScope = string[] | undefined;
@@ -182,4 +184,108 @@ export async function usersInBuckets(
       },
     ]),
   );
+}
+
+/**
+ * Calls as the CallCompleted events they were materialized from (same event id, origin and audio
+ * reference: the origin's object key and sha256), for `tandem repair` to publish them again.
+ */
+export async function callEventsById(pool: pg.Pool, callIds: readonly string[]): Promise<CallCompleted[]> {
+  const { rows } = await pool.query<{
+    call_id: string;
+    event_id: string;
+    tenant_id: string;
+    group_id: string;
+    participant_user_ids: string[];
+    origin_site: string;
+    recorder_id: string;
+    direction: CallDirection;
+    caller_number: string;
+    caller_name: string | null;
+    callee_number: string;
+    callee_name: string | null;
+    started_at: Date;
+    ended_at: Date;
+    duration_ms: string;
+    attributes: Record<string, string>;
+    audio_origin_object_key: string | null;
+    audio_size_bytes: string | null;
+    audio_sha256: string | null;
+    audio_content_type: string | null;
+    audio_codec: string | null;
+    audio_channels: number | null;
+    audio_sample_rate_hz: number | null;
+  }>(
+    `SELECT call_id, event_id, tenant_id, group_id, participant_user_ids, origin_site, recorder_id, direction,
+            caller_number, caller_name, callee_number, callee_name, started_at, ended_at, duration_ms,
+            attributes, audio_origin_object_key, audio_size_bytes, audio_sha256, audio_content_type,
+            audio_codec, audio_channels, audio_sample_rate_hz
+       FROM calls WHERE call_id = ANY($1::uuid[]) ORDER BY call_id`,
+    [callIds],
+  );
+  return rows.map((r) => ({
+    eventId: r.event_id,
+    callId: r.call_id,
+    tenantId: r.tenant_id,
+    groupId: r.group_id,
+    participantUserIds: r.participant_user_ids,
+    originSite: r.origin_site,
+    recorderId: r.recorder_id,
+    direction: r.direction,
+    caller: { number: r.caller_number, name: r.caller_name },
+    callee: { number: r.callee_number, name: r.callee_name },
+    startedAtMs: r.started_at.getTime(),
+    endedAtMs: r.ended_at.getTime(),
+    durationMs: Number(r.duration_ms),
+    audio:
+      r.audio_sha256 === null
+        ? null
+        : {
+            objectKey: r.audio_origin_object_key!,
+            sizeBytes: Number(r.audio_size_bytes),
+            sha256: r.audio_sha256,
+            contentType: r.audio_content_type!,
+            codec: r.audio_codec!,
+            channels: r.audio_channels!,
+            sampleRateHz: r.audio_sample_rate_hz!,
+          },
+    attributes: r.attributes,
+  }));
+}
+
+/** The audio state of each call the site holds among `callIds`. */
+export async function audioStates(
+  pool: pg.Pool,
+  callIds: readonly string[],
+): Promise<Map<string, AudioState>> {
+  const { rows } = await pool.query<{ call_id: string; audio_state: AudioState }>(
+    "SELECT call_id, audio_state FROM calls WHERE call_id = ANY($1::uuid[])",
+    [callIds],
+  );
+  return new Map(rows.map((r) => [r.call_id, r.audio_state]));
+}
+
+/** The calls among `callIds` that have a dead-letter record at the site whose reason starts so. */
+export async function deadLetteredCalls(
+  pool: pg.Pool,
+  callIds: readonly string[],
+  reasonPrefix: string,
+): Promise<Set<string>> {
+  const { rows } = await pool.query<{ call_id: string }>(
+    "SELECT DISTINCT call_id FROM dlq_records WHERE call_id = ANY($1::uuid[]) AND starts_with(reason, $2)",
+    [callIds, reasonPrefix],
+  );
+  return new Set(rows.map((r) => r.call_id));
+}
+
+/** The merge state of each user the site holds among `userIds`, as its materializer stored it. */
+export async function userStatesById(
+  pool: pg.Pool,
+  userIds: readonly string[],
+): Promise<Map<string, UserState>> {
+  const { rows } = await pool.query<{ user_id: string; state: unknown }>(
+    "SELECT user_id, state FROM users WHERE user_id = ANY($1::uuid[])",
+    [userIds],
+  );
+  return new Map(rows.map((r) => [r.user_id, decodeUserState(r.state)]));
 }

@@ -8,24 +8,14 @@ import {
   type CallSummary as CallRow,
   type UserSummary as UserRow,
 } from "../../../services/materializer/src/queries";
+import { callSummary } from "../../support/call-summaries";
 import { link, twoWay } from "../../support/topology";
 
 const site = (id: string) => ({ id }) as Topology["sites"][number];
 const now = new Date("2026-11-25T12:00:00Z");
 const options = { now, inFlightGraceMs: 30_000 };
 
-function call(overrides: Partial<CallRow> = {}): CallRow {
-  return {
-    callId: randomUUID(),
-    tenantId: randomUUID(),
-    groupId: randomUUID(),
-    originSite: "nyc",
-    audioSha256: "a".repeat(64),
-    audioState: "present",
-    firstSeenAt: new Date(now.getTime() - 600_000),
-    ...overrides,
-  };
-}
+const call = (overrides: Partial<CallRow> = {}) => callSummary(now, overrides);
 
 const sitesOf = (entries: Record<string, CallRow[]>) =>
   new Map(Object.entries(entries).map(([id, rows]) => [id, new Map(rows.map((r) => [r.callId, r]))]));

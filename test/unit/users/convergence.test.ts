@@ -9,7 +9,9 @@ import {
   applyUserChanged,
   conflictsOf,
   emptyUserState,
+  eventsOfState,
   REGISTER_NAMES,
+  redeliveries,
   serializeUserState,
   USER_FIELD_NAMES,
   visibleUser,
@@ -208,5 +210,44 @@ describe("user merge convergence", () => {
     );
     // The generator must produce real concurrency, or the property would hold trivially.
     expect(runsWithConflicts).toBeGreaterThan(runs / 3);
+  });
+
+  it("repair: a site's state redelivered as events gives the receiver the state of all events; a second repair sends nothing", () => {
+    fc.assert(
+      fc.property(
+        fc.array(commandArb, { minLength: 1, maxLength: 16 }),
+        fc.array(fc.nat({ max: 2 }), { minLength: 1 }),
+        fc.integer(),
+        (commands, holdings, seed) => {
+          const events = simulate(commands);
+          fc.pre(events.length > 0);
+          const next = seededRandom(seed);
+          // Each event reached nyc (0), lon (1) or both (2): a lost range at either site.
+          const heldAt = (site: number) =>
+            events.filter((_, i) => [site, 2].includes(holdings[i % holdings.length]!));
+          const fold = (from: UserState, delivered: readonly UserChanged[]) =>
+            delivered.length === 0 ? from : delivery(delivered, next).reduce(applyUserChanged, from);
+          const nyc = fold(emptyUserState(USER_ID), heldAt(0));
+          const lon = fold(emptyUserState(USER_ID), heldAt(1));
+          const everything = fold(emptyUserState(USER_ID), events);
+
+          const sent = redeliveries(eventsOfState(nyc), lon);
+          // The schema refuses an upsert that names no field: a surviving write always keeps one.
+          for (const event of sent)
+            expect(event.operation === "DELETE" || event.changedFields.length > 0).toBe(true);
+          const lonRepaired = fold(lon, sent);
+          const nycRepaired = fold(nyc, redeliveries(eventsOfState(lonRepaired), nyc));
+          expect(serializeUserState(lonRepaired)).toBe(serializeUserState(everything));
+          expect(serializeUserState(nycRepaired)).toBe(serializeUserState(everything));
+          for (const policy of POLICIES) {
+            expect(visibleUser(lonRepaired, policy)).toEqual(visibleUser(everything, policy));
+            expect(conflictsOf(nycRepaired, policy)).toEqual(conflictsOf(everything, policy));
+          }
+          expect(redeliveries(eventsOfState(nycRepaired), lonRepaired)).toEqual([]);
+          expect(redeliveries(eventsOfState(lonRepaired), nycRepaired)).toEqual([]);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -2,7 +2,6 @@ import fs from "node:fs";
 import { once } from "node:events";
 import type { Writable } from "node:stream";
 import { Command } from "commander";
-import { SingleBar } from "cli-progress";
 import type { SiteConfig, Topology } from "@tandem/config";
 import { registryAuthOf } from "@tandem/config";
 import { EventCodec } from "@tandem/events";
@@ -10,6 +9,7 @@ import { createKafka } from "@tandem/kafka";
 import { DirectoryObjectStore, openObjectStore, type ObjectStore } from "@tandem/object-store";
 import { createLogger } from "@tandem/runtime";
 import { defaults } from "../defaults";
+import { progressBar } from "../progress";
 import { RebuildTarget, TARGET_STORE } from "../replay/rebuild";
 import type { RecordView } from "../replay/records";
 import {
@@ -27,21 +27,6 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 
 /** How many bad records are listed by coordinates; the rest are counted. */
 const BAD_LISTED = 10;
-
-function progressBar(total: number, unit: string): SingleBar {
-  // cli-progress draws nothing when stderr is not a terminal (logs, tests).
-  const bar = new SingleBar({
-    stream: process.stderr,
-    format: `  [{bar}] {percentage}% | {value}/{total} ${unit} | {duration_formatted} elapsed, ETA {eta_formatted}`,
-    barCompleteChar: "#",
-    barIncompleteChar: "-",
-    hideCursor: true,
-    clearOnComplete: true,
-    etaBuffer: 50,
-  });
-  bar.start(total, 0);
-  return bar;
-}
 
 /**
  * JSON lines with backpressure. A reader that goes away (`| head`) ends the replay quietly: `closed` is

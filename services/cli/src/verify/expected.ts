@@ -13,12 +13,31 @@ export class Expectations {
   }
 
   expectedAt(site: string, origin: string, stream: Stream, tenantId: string, groupId: string): boolean {
+    return this.routeTo(site, origin, stream, tenantId, groupId) !== undefined;
+  }
+
+  /**
+   * The sites an event of `origin` passes through to reach `site` (both ends included), when every link
+   * on that route admits the tenant and group; undefined when the site should not hold it.
+   */
+  routeTo(
+    site: string,
+    origin: string,
+    stream: Stream,
+    tenantId: string,
+    groupId: string,
+  ): string[] | undefined {
     const path = this.plan.pathTo(origin, site, stream);
-    if (path === undefined) return false;
+    if (path === undefined) return undefined;
     for (let hop = 1; hop < path.length; hop++) {
       const link = this.topology.links.find((l) => l.from === path[hop - 1] && l.to === path[hop]);
-      if (link === undefined || applyFilters(link.filters, tenantId, groupId) !== "pass") return false;
+      if (link === undefined || applyFilters(link.filters, tenantId, groupId) !== "pass") return undefined;
     }
-    return true;
+    return path;
+  }
+
+  /** Whether the bridges carry any event of `stream` from one site to another (filters aside). */
+  reaches(from: string, to: string, stream: Stream): boolean {
+    return from !== to && this.plan.pathTo(from, to, stream) !== undefined;
   }
 }

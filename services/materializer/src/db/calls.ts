@@ -69,8 +69,10 @@ function values(row: CallRow): unknown[] {
 const CHUNK = 1000;
 
 /**
- * Inserts the calls not yet known; a known call is left as it is (a call is immutable). Calls with audio
- * get their transfer scheduled. Returns the number of new calls.
+ * Inserts the calls not yet known; a known call is left as it is (a call is immutable), except that a
+ * redelivery of a call whose audio copy failed re-arms the copy: `tandem repair` heals failed audio
+ * through the log, once a site holds a verified copy again. Calls with audio get their transfer
+ * scheduled. Returns the number of new calls.
  */
 export async function insertCalls(client: pg.PoolClient, rows: readonly CallRow[]): Promise<number> {
   let inserted = 0;
@@ -84,16 +86,20 @@ export async function insertCalls(client: pg.PoolClient, rows: readonly CallRow[
       });
       return `(${placeholders.join(", ")})`;
     });
-    const result = await client.query<{ call_id: string; audio_state: string }>(
+    // `xmax = 0` tells an inserted row from a re-armed one.
+    const result = await client.query<{ call_id: string; audio_state: string; inserted: boolean }>(
       `INSERT INTO calls (${COLUMNS.join(", ")}) VALUES ${tuples.join(", ")}
-       ON CONFLICT (call_id) DO NOTHING RETURNING call_id, audio_state`,
+       ON CONFLICT (call_id) DO UPDATE SET audio_state = 'pending'
+         WHERE calls.audio_state = 'failed' AND calls.audio_sha256 = excluded.audio_sha256
+       RETURNING call_id, audio_state, (xmax = 0) AS inserted`,
       params,
     );
-    inserted += result.rowCount ?? 0;
+    inserted += result.rows.filter((row) => row.inserted).length;
     const withAudio = result.rows.filter((row) => row.audio_state === "pending").map((row) => row.call_id);
     if (withAudio.length > 0) {
       await client.query(
-        `INSERT INTO audio_transfers (call_id) SELECT unnest($1::uuid[]) ON CONFLICT (call_id) DO NOTHING`,
+        `INSERT INTO audio_transfers (call_id) SELECT unnest($1::uuid[])
+         ON CONFLICT (call_id) DO UPDATE SET attempts = 0, next_attempt_at = now(), completed_at = NULL`,
         [withAudio],
       );
     }

@@ -7,3 +7,4 @@ export type { VisibleUser, UserConflict, ConflictStatus } from "./view";
 export { resolutionFor } from "./resolution";
 export type { ResolutionChoice, ResolutionStamp } from "./resolution";
 export { serializeUserState, parseUserState, decodeUserState } from "./codec";
+export { eventsOfState, redeliveries } from "./redelivery";
