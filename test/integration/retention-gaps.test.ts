@@ -2,10 +2,16 @@ import { randomUUID } from "node:crypto";
 import kafkajs, { type Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CALLS_TOPIC, GAPS_TOPIC, USERS_TOPIC, DLQ_TOPIC } from "@tandem/events";
-import { ensureSiteTopics, ensureTopics, groupLagRecords } from "@tandem/kafka";
+import {
+  REPLICATED_TOPIC_CONFIGS,
+  ensureSiteTopics,
+  ensureTopics,
+  explicitTopicConfig,
+  groupLagRecords,
+} from "@tandem/kafka";
 import { LINK_METRICS, bridgeGroupId, metricSamples } from "@tandem/replication";
-import { runBridge } from "../../services/bridge/src";
-import { TargetTopicSync } from "../../services/bridge/src/link/topic-sync";
+import { runBridge, TargetTopicSync } from "../../services/bridge/src";
+
 import { DEFAULT_THRESHOLDS } from "../../services/cli/src/status/assess";
 import { acknowledgeGaps, openGaps } from "../../services/cli/src/status/gaps";
 import { collectStatus } from "../../services/cli/src/status/status";
@@ -31,18 +37,9 @@ async function adminOf(site: typeof nyc): Promise<Admin> {
   return admin;
 }
 
-/** A topic's settings that are set on the topic itself (not inherited from the broker). */
-async function explicitConfig(admin: Admin, topic: string): Promise<Record<string, string>> {
-  const described = await admin.describeConfigs({
-    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
-    includeSynonyms: false,
-  });
-  return Object.fromEntries(
-    (described.resources[0]?.configEntries ?? [])
-      .filter((entry) => !entry.isDefault)
-      .map((entry) => [entry.configName, entry.configValue]),
-  );
-}
+/** A topic's settings among those Tandem sets or copies, when set on the topic itself. */
+const explicitConfig = async (admin: Admin, topic: string) =>
+  Object.fromEntries(await explicitTopicConfig(admin, topic, REPLICATED_TOPIC_CONFIGS));
 
 /** A site id for records relayed into sfo from a site outside the topology: its own topic, nobody else's. */
 const upstreamSite = () => `up${randomUUID().slice(0, 8)}`;

@@ -3,5 +3,6 @@ export { LinkWorker, type LinkStatus } from "./link/link-worker";
 export type { LinkState } from "./link/link-metrics";
 export { route, sourceTopics } from "./core/routing";
 export { RelayPlan } from "./core/relay-plan";
+export { TargetTopicSync } from "./link/topic-sync";
 export { applyFilters } from "./core/filters";
 export { scheduleState, nextChange, retentionRisk } from "./core/schedule";

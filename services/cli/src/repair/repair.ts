@@ -9,7 +9,7 @@ import { v5 as uuidv5 } from "uuid";
 import type { SiteConfig, Topology } from "@tandem/config";
 import { registryAuthOf } from "@tandem/config";
 import { DLQ_TOPIC, EventCodec, buildHeaders, type CallCompleted, type UserChanged } from "@tandem/events";
-import { createKafka, deadLetterMessage, ensureTopics } from "@tandem/kafka";
+import { createKafka, deadLetterMessage } from "@tandem/kafka";
 import {
   audioStates,
   callBucketDigests,
@@ -24,8 +24,9 @@ import {
   type CallSummary,
 } from "@tandem/materializer";
 import { emptyUserState, redeliveries, type UserState } from "@tandem/materializer/users";
+import { TargetTopicSync } from "@tandem/bridge";
 import { baseTopic } from "@tandem/replication";
-import { isPermanent, retryWithBackoff } from "@tandem/runtime";
+import { isUnavailable, retryWithBackoff } from "@tandem/runtime";
 import { differingBuckets } from "../verify/compare";
 import { Expectations } from "../verify/expected";
 import { verifySites, type VerifyReport } from "../verify/verify";
@@ -76,16 +77,6 @@ const CHUNK = 200;
 const BACKOFF = { initialMs: 500, maxMs: 30_000, multiplier: 2, jitter: 0.5 };
 const POLL_MS = 1_000;
 
-/** PostgreSQL errors of a connection or of a server going away or short of resources: wait for it. */
-const UNAVAILABLE_SQLSTATE_CLASSES = ["08", "53", "57"];
-
-function isOutage(error: unknown): boolean {
-  if (isPermanent(error)) return false;
-  const code = (error as { code?: unknown }).code;
-  const sqlState = typeof code === "string" && code.length === 5 ? code : undefined;
-  return sqlState === undefined || UNAVAILABLE_SQLSTATE_CLASSES.includes(sqlState.slice(0, 2));
-}
-
 export async function repair(
   topology: Topology,
   request: RepairRequest,
@@ -98,7 +89,7 @@ export async function repair(
   const patiently = <T>(site: string, what: string, action: () => Promise<T>) =>
     retryWithBackoff(action, {
       policy: BACKOFF,
-      retryIf: isOutage,
+      retryIf: isUnavailable,
       onRetry: (attempt, error, waitMs) =>
         out.say(
           `  ${site} unreachable (${what}, attempt ${attempt}): ${error instanceof Error ? error.message : String(error)}; retrying in ${(waitMs / 1000).toFixed(1)}s`,
@@ -293,7 +284,7 @@ function describeAction(action: CallAction): string {
 
 /**
  * A target that never received an origin's events through a bridge has no `<origin>.<topic>` yet: it is
- * created with as many partitions as the origin's local topic, as the bridge would.
+ * created from the origin's local topic by the bridge's own topic sync (partitions, retention, cleanup).
  */
 async function ensureTargetTopics(
   topology: Topology,
@@ -309,21 +300,16 @@ async function ensureTargetTopics(
     for (const { topic, path } of writes) {
       if (existing.has(topic)) continue;
       const origin = topology.sites.find((s) => s.id === path[0])!;
-      const partitions = await partitionsAt(origin, baseTopic(topic)!, patiently);
-      await patiently(target.id, "Kafka", () => ensureTopics(admin, [{ topic, numPartitions: partitions }]));
+      const originAdmin = createKafka(origin.kafka, "tandem-repair", pino({ level: "silent" })).admin();
+      await patiently(origin.id, "Kafka", () => originAdmin.connect());
+      try {
+        const sync = new TargetTopicSync(originAdmin, admin);
+        await patiently(target.id, "Kafka", () => sync.targetPartition(baseTopic(topic)!, topic, 0));
+      } finally {
+        await originAdmin.disconnect().catch(() => {});
+      }
       existing.add(topic);
     }
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
-}
-
-async function partitionsAt(site: SiteConfig, topic: string, patiently: Patiently): Promise<number> {
-  const admin = createKafka(site.kafka, "tandem-repair", pino({ level: "silent" })).admin();
-  await patiently(site.id, "Kafka", () => admin.connect());
-  try {
-    const { topics } = await patiently(site.id, "Kafka", () => admin.fetchTopicMetadata({ topics: [topic] }));
-    return topics[0]?.partitions.length ?? 1;
   } finally {
     await admin.disconnect().catch(() => {});
   }
