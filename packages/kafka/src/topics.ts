@@ -54,18 +54,22 @@ export async function partitionCount(admin: Admin, topic: string): Promise<numbe
  */
 export const REPLICATED_TOPIC_CONFIGS = ["retention.ms", "cleanup.policy", "max.message.bytes"] as const;
 
+async function describeTopicConfig(admin: Admin, topic: string, names: readonly string[]) {
+  const described = await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [...names] }],
+    includeSynonyms: false,
+  });
+  return described.resources[0]?.configEntries ?? [];
+}
+
 /** The settings of `topic` among `names` that are set on the topic itself, not inherited from the broker. */
 export async function explicitTopicConfig(
   admin: Admin,
   topic: string,
   names: readonly string[],
 ): Promise<Map<string, string>> {
-  const described = await admin.describeConfigs({
-    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [...names] }],
-    includeSynonyms: false,
-  });
   const explicit = new Map<string, string>();
-  for (const entry of described.resources[0]?.configEntries ?? []) {
+  for (const entry of await describeTopicConfig(admin, topic, names)) {
     if (!entry.isDefault && entry.configValue !== null) explicit.set(entry.configName, entry.configValue);
   }
   return explicit;
@@ -73,11 +77,8 @@ export async function explicitTopicConfig(
 
 /** How long a topic keeps its records, inherited from the broker or not; -1 for ever. */
 export async function topicRetentionMs(admin: Admin, topic: string): Promise<number> {
-  const described = await admin.describeConfigs({
-    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ["retention.ms"] }],
-    includeSynonyms: false,
-  });
-  return Number(described.resources[0]?.configEntries[0]?.configValue ?? "-1");
+  const [entry] = await describeTopicConfig(admin, topic, ["retention.ms"]);
+  return Number(entry?.configValue ?? "-1");
 }
 
 /** Partitions of a site's own topics when Tandem creates them; bridges copy the count to remote topics. */

@@ -31,3 +31,16 @@ export function failureKind(error: unknown): FailureKind {
 }
 
 export const isPermanent = (error: unknown): error is Error => failureKind(error) === "permanent";
+
+/** PostgreSQL refusals of a connection, of a server going away or short of resources. */
+const UNAVAILABLE_SQLSTATE_CLASSES = ["08", "53", "57"];
+
+/**
+ * A peer that is not there (yet): what a one-off command waits for. Narrower than transient: a query the
+ * server refuses for another reason (a missing table, a syntax error) is not waited for.
+ */
+export function isUnavailable(error: unknown): boolean {
+  if (isPermanent(error)) return false;
+  const state = error instanceof Error ? sqlState(error) : undefined;
+  return state === undefined || UNAVAILABLE_SQLSTATE_CLASSES.includes(state.slice(0, 2));
+}

@@ -3,4 +3,4 @@ export { startOpsServer, type Health, type RouteHandler } from "./http";
 export { onShutdown } from "./shutdown";
 export { retryWithBackoff, type RetryOptions } from "./retry";
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff";
-export { failureKind, isPermanent, PermanentError, type FailureKind } from "./failure";
+export { failureKind, isPermanent, isUnavailable, PermanentError, type FailureKind } from "./failure";

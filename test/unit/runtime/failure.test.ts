@@ -8,7 +8,7 @@ import {
   WireFormatError,
 } from "@tandem/events";
 import { ObjectStoreError } from "@tandem/object-store";
-import { failureKind, isPermanent, PermanentError } from "@tandem/runtime";
+import { failureKind, isPermanent, isUnavailable, PermanentError } from "@tandem/runtime";
 
 const withSqlState = (code: string) => Object.assign(new Error(`refused (${code})`), { code });
 
@@ -55,5 +55,18 @@ describe("failure kind", () => {
     expect(failureKind(new ObjectStoreError("unreachable", "store down"))).toBe("transient");
     expect(failureKind("a string")).toBe("transient");
     expect(failureKind(undefined)).toBe("transient");
+  });
+});
+
+describe("unavailable", () => {
+  it("is a peer that is not there: no connection, a server going away or short of resources", () => {
+    for (const code of ["08006", "57P01", "53300", "ECONNREFUSED"])
+      expect(isUnavailable(withSqlState(code))).toBe(true);
+  });
+
+  it("is not a refusal for the query itself, nor bad input", () => {
+    expect(isUnavailable(withSqlState("42P01"))).toBe(false);
+    expect(isUnavailable(withSqlState("22021"))).toBe(false);
+    expect(isUnavailable(new PermanentError("refused"))).toBe(false);
   });
 });

@@ -2,8 +2,8 @@ import { Command } from "commander";
 import pino from "pino";
 import { createKafka } from "@tandem/kafka";
 import { defaults } from "../defaults";
-import { UsageError } from "../errors";
 import { acknowledgeGaps, describeGap, openGaps } from "../status/gaps";
+import { siteOf } from "./run";
 import { topologyFor } from "./verify";
 
 export function gapsCommand(): Command {
@@ -26,11 +26,8 @@ Examples:
     )
     .action(async (flags: { config?: string; dataDir: string; site?: string; ack?: boolean }) => {
       const topology = topologyFor(flags.config, flags.dataDir);
+      if (flags.site !== undefined) siteOf(topology, flags.site);
       const sites = topology.sites.filter((s) => flags.site === undefined || s.id === flags.site);
-      if (sites.length === 0) {
-        const known = topology.sites.map((s) => s.id).join(", ");
-        throw new UsageError(`--site: no site "${flags.site}" in the topology (sites: ${known})`);
-      }
       let open = 0;
       for (const site of sites) {
         const kafka = createKafka(site.kafka, "tandem-gaps", pino({ level: "silent" }));

@@ -16,8 +16,8 @@ export function createPool(config: PostgresConfig, max = 10, connectionTimeoutMi
 
 /**
  * Runs `work` with a client of the pool. A connection lost while the client is checked out but between
- * queries (PostgreSQL restarting) is an 'error' event with nobody listening, which would end the process:
- * it is caught here, the next query fails instead, and the client is destroyed rather than reused.
+ * queries (PostgreSQL restarting) is an 'error' event: it marks the client broken, the next query fails
+ * instead, and the client is destroyed rather than reused.
  */
 export async function withClient<T>(
   pool: pg.Pool,
