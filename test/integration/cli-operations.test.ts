@@ -9,7 +9,7 @@ import { ensureTopics } from "@tandem/kafka";
 import { kafkaFor, recorderAt } from "../support/clients";
 import { freshDatabase } from "../support/databases";
 import { callEvent, publishCalls, waitFor } from "../support/events";
-import { exited, runTandem, spawnTandem } from "../support/processes";
+import { exited, runTandem, spawnTandem, terminateAll } from "../support/processes";
 import { stack } from "../support/stack";
 import { topologyOf, twoWay, writeTopologyFile } from "../support/topology";
 
@@ -49,10 +49,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of services.values()) {
-    child.kill("SIGTERM");
-    await exited(child);
-  }
+  await terminateAll(services.values());
   for (const db of databases) await db.drop();
   fs.rmSync(workDir, { recursive: true, force: true });
 });

@@ -1,17 +1,16 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
 import type { ChildProcess } from "node:child_process";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { audioObjectKey, type CallCompleted } from "@tandem/events";
 import type { SiteEndpoints } from "@tandem/stack";
-import { kafkaFor, recorderAt, storeFor } from "../support/clients";
+import { audioSha256At, kafkaFor, recordCallsWithAudio, recorderAt, storeFor } from "../support/clients";
 import { freshDatabase } from "../support/databases";
 import { waitFor } from "../support/events";
-import { exited, runTandem, spawnTandem } from "../support/processes";
+import { exited, runTandem, spawnTandem, terminateAll } from "../support/processes";
 import { stack } from "../support/stack";
 import { link, topologyOf, twoWay, writeTopologyFile } from "../support/topology";
 
@@ -50,39 +49,8 @@ const callsOf = async (site: string, tenantId: string) =>
     [tenantId],
   );
 
-async function recordCalls(site: SiteEndpoints, count: number, tenantId: string): Promise<CallCompleted[]> {
-  const { publisher, close } = await recorderAt(site);
-  const calls: CallCompleted[] = [];
-  for (let i = 0; i < count; i++) {
-    const startedAtMs = Date.now() - 60_000;
-    const call = await publisher.publishCallCompleted(
-      {
-        callId: randomUUID(),
-        tenantId,
-        groupId: group,
-        participantUserIds: [],
-        recorderId: "repair-test",
-        direction: "INBOUND",
-        caller: { number: "+12125550100", name: null },
-        callee: { number: "+442071234567", name: null },
-        startedAtMs,
-        endedAtMs: startedAtMs + 3_000,
-        durationMs: 3_000,
-        attributes: {},
-      },
-      {
-        body: Readable.from([randomBytes(24_000)]),
-        contentType: "audio/wav",
-        codec: "pcm_s16le",
-        channels: 1,
-        sampleRateHz: 8000,
-      },
-    );
-    calls.push(call);
-  }
-  await close();
-  return calls;
-}
+const recordCalls = (site: SiteEndpoints, count: number, tenantId: string) =>
+  recordCallsWithAudio(site, count, { tenantId, groupId: group });
 
 /** Records in the topics that a repair of lon writes to. */
 async function recordsAtLon(): Promise<number> {
@@ -97,13 +65,6 @@ async function recordsAtLon(): Promise<number> {
   } finally {
     await admin.disconnect();
   }
-}
-
-async function sha256At(site: SiteEndpoints, call: CallCompleted): Promise<string> {
-  const body = await storeFor(site).get(audioObjectKey(call.tenantId, call.startedAtMs, call.callId));
-  const hash = createHash("sha256");
-  for await (const chunk of body) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }
 
 /** Deletes calls at a site, rows and audio objects, as an accident (or a bad restore) would. */
@@ -138,10 +99,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of services) {
-    child.kill("SIGTERM");
-    await exited(child);
-  }
+  await terminateAll(services);
   for (const db of databases.values()) await db.drop();
   fs.rmSync(workDir, { recursive: true, force: true });
 });
@@ -199,7 +157,7 @@ describe("tandem repair", { timeout: 300_000 }, () => {
     );
     for (const call of [...lost, failed]) {
       expect(rows.get(call.callId)).toMatchObject({ event_id: call.eventId, audio_state: "present" });
-      expect(await sha256At(lon, call)).toBe(call.audio!.sha256);
+      expect(await audioSha256At(lon, call)).toBe(call.audio!.sha256);
     }
   });
 

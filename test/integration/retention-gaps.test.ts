@@ -9,14 +9,17 @@ import {
   explicitTopicConfig,
   groupLagRecords,
 } from "@tandem/kafka";
-import { LINK_METRICS, bridgeGroupId, metricSamples } from "@tandem/replication";
+import { LINK_METRICS, MATERIALIZER_METRICS, bridgeGroupId, metricSamples } from "@tandem/replication";
 import { runBridge, TargetTopicSync } from "../../services/bridge/src";
+import { runMaterializer } from "../../services/materializer/src";
 
 import { DEFAULT_THRESHOLDS } from "../../services/cli/src/status/assess";
 import { acknowledgeGaps, openGaps } from "../../services/cli/src/status/gaps";
 import { collectStatus } from "../../services/cli/src/status/status";
 import { kafkaFor } from "../support/clients";
+import { freshDatabase } from "../support/databases";
 import { callsAt, publishCalls, waitFor } from "../support/events";
+import pg from "pg";
 import { testLogger } from "../support/logger";
 import { stack } from "../support/stack";
 import { link, topologyOf } from "../support/topology";
@@ -211,12 +214,98 @@ describe("a gap is never silent", () => {
       expect(linkBefore?.health).toBe("data-lost");
       expect(linkBefore?.why).toMatch(/^\d+ records deleted before it read them/);
 
-      await acknowledgeGaps(kafkaFor(sfo), await openGaps(kafkaFor(sfo)));
+      await acknowledgeGaps(kafkaFor(sfo), await openGaps(kafkaFor(sfo)), "accepted");
       expect(await gapsOfTest()).toEqual([]);
       const after = await collectStatus(topology, DEFAULT_THRESHOLDS);
       expect(after.links.find((l) => l.link === "sfo->lon")?.health).not.toBe("data-lost");
     } finally {
       await second.stop();
+    }
+  });
+});
+
+describe("a gap is never silent at a materializer either", () => {
+  it("records deleted before the site's materializer applied them are counted, recorded and reported", async () => {
+    // A topic of the test's own at sfo (records relayed from an upstream site), so nobody else's log shrinks.
+    const upstream = upstreamSite();
+    const topic = `${upstream}.${CALLS_TOPIC}`;
+    const tenant = randomUUID();
+    const database = await freshDatabase(sfo);
+    const topology = topologyOf([sfo], []);
+    topology.sites[0]!.postgres = { connectionString: database.url };
+    const groupId = `gaps-test-${randomUUID()}`;
+    const materializer = () =>
+      runMaterializer({
+        topology,
+        siteId: "sfo",
+        logger: testLogger("materializer"),
+        metricsPort: 0,
+        options: { consumer: { groupId, topicRefreshMs: 1000 } },
+      });
+    const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+    const applied = async () =>
+      Number(
+        (await pool.query<{ n: string }>("SELECT count(*) AS n FROM calls WHERE tenant_id = $1", [tenant]))
+          .rows[0]!.n,
+      );
+    const startedAt = new Date().toISOString();
+    try {
+      await publishCalls(sfo, 30, tenant, randomUUID(), upstream);
+      const first = await materializer();
+      await first.joined;
+      expect(await waitFor(applied, (n) => n === 30, 60_000)).toBe(30);
+      await first.stop();
+      const [committed] = await sfoAdmin.fetchOffsets({ groupId, topics: [topic] });
+
+      await publishCalls(sfo, 30, tenant, randomUUID(), upstream);
+      const ends = await sfoAdmin.fetchTopicOffsets(topic);
+      // Per partition, every record the materializer has not applied but the newest is deleted.
+      const expected = ends.flatMap(({ partition, high }) => {
+        const from = BigInt(committed!.partitions.find((p) => p.partition === partition)!.offset);
+        const to = BigInt(high) - 2n;
+        return to >= from ? [{ partition, count: Number(to - from + 1n) }] : [];
+      });
+      const lost = expected.reduce((sum, range) => sum + range.count, 0);
+      expect(lost).toBeGreaterThan(0);
+      await sfoAdmin.fetchTopicMetadata({ topics: [topic] });
+      await sfoAdmin.deleteTopicRecords({
+        topic,
+        partitions: ends.map(({ partition, high }) => ({ partition, offset: String(BigInt(high) - 1n) })),
+      });
+
+      const second = await materializer();
+      try {
+        await second.joined;
+        expect(await waitFor(applied, (n) => n === 60 - lost, 60_000)).toBe(60 - lost);
+        const gapsOfTest = async () =>
+          (await openGaps(kafkaFor(sfo))).filter((gap) => gap.topic === topic && gap.detectedAt >= startedAt);
+        const gaps = await waitFor(gapsOfTest, (found) => found.length >= expected.length);
+        expect(
+          gaps
+            .map(({ partition, count }) => ({ partition, count }))
+            .sort((a, b) => a.partition - b.partition),
+        ).toEqual(expected.sort((a, b) => a.partition - b.partition));
+        expect(gaps.every((gap) => gap.component === "materializer sfo" && gap.groupId === groupId)).toBe(
+          true,
+        );
+        const metrics = await (await fetch(`http://127.0.0.1:${second.metricsPort}/metrics`)).text();
+        const counted = metricSamples(metrics, MATERIALIZER_METRICS.recordsLost).filter(
+          (sample) => sample.labels.topic === topic,
+        );
+        expect(counted.reduce((sum, sample) => sum + sample.value, 0)).toBe(lost);
+
+        const report = await collectStatus(topology, DEFAULT_THRESHOLDS);
+        expect(report.healthy).toBe(false);
+        expect(
+          report.sites[0]?.gaps.filter((gap) => gap.topic === topic).reduce((n, gap) => n + gap.count, 0),
+        ).toBe(lost);
+      } finally {
+        await second.stop();
+        await acknowledgeGaps(kafkaFor(sfo), await openGaps(kafkaFor(sfo)), "accepted");
+      }
+    } finally {
+      await pool.end();
+      await database.drop();
     }
   });
 });

@@ -1,6 +1,8 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
+import { Readable } from "node:stream";
 import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
-import { EventCodec, HybridLogicalClock } from "@tandem/events";
+import { EventCodec, HybridLogicalClock, audioObjectKey, type CallCompleted } from "@tandem/events";
 import { S3ObjectStore } from "@tandem/object-store";
 import type { SiteEndpoints } from "@tandem/stack";
 import { RecorderPublisher } from "../../services/recorder/src/publisher";
@@ -70,4 +72,55 @@ export async function recorderAt(
     clock: new HybridLogicalClock(() => Date.now()),
   });
   return { publisher, close: () => producer.disconnect() };
+}
+
+/** Records calls with random audio at a site, one after the other, through the recorder's publisher. */
+export async function recordCallsWithAudio(
+  site: SiteEndpoints,
+  count: number,
+  call: { tenantId: string; groupId: string; participantUserIds?: string[]; audioBytes?: number },
+): Promise<CallCompleted[]> {
+  const { publisher, close } = await recorderAt(site);
+  const calls: CallCompleted[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const startedAtMs = Date.now() - 60_000;
+      calls.push(
+        await publisher.publishCallCompleted(
+          {
+            callId: randomUUID(),
+            tenantId: call.tenantId,
+            groupId: call.groupId,
+            participantUserIds: call.participantUserIds ?? [],
+            recorderId: "test-recorder",
+            direction: "INBOUND",
+            caller: { number: "+12125550100", name: null },
+            callee: { number: "+442071234567", name: null },
+            startedAtMs,
+            endedAtMs: startedAtMs + 3_000,
+            durationMs: 3_000,
+            attributes: {},
+          },
+          {
+            body: Readable.from([randomBytes(call.audioBytes ?? 24_000)]),
+            contentType: "audio/wav",
+            codec: "pcm_s16le",
+            channels: 1,
+            sampleRateHz: 8000,
+          },
+        ),
+      );
+    }
+  } finally {
+    await close();
+  }
+  return calls;
+}
+
+/** The sha256 of a call's audio object as a site's store holds it. */
+export async function audioSha256At(site: SiteEndpoints, call: CallCompleted): Promise<string> {
+  const body = await storeFor(site).get(audioObjectKey(call.tenantId, call.startedAtMs, call.callId));
+  const hash = createHash("sha256");
+  for await (const chunk of body) hash.update(chunk as Buffer);
+  return hash.digest("hex");
 }

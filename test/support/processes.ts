@@ -21,6 +21,14 @@ export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 }
 
+/** SIGTERM to each child, as a service manager stops them, and waits for every exit. */
+export async function terminateAll(children: Iterable<ChildProcess>): Promise<void> {
+  for (const child of children) {
+    child.kill("SIGTERM");
+    await exited(child);
+  }
+}
+
 export async function killHard(child: ChildProcess): Promise<void> {
   child.kill("SIGKILL");
   await exited(child);

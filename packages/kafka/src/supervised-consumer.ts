@@ -67,6 +67,8 @@ export class SupervisedConsumer {
    * start, so after a join the group's commit no longer shows where it had got to.
    */
   private readonly positions = new Map<string, bigint>();
+  /** Per partition, the log start up to which a loss was reported. */
+  private readonly lostUpTo = new Map<string, bigint>();
   private admin: Admin | undefined;
 
   constructor(private readonly options: SupervisedConsumerOptions) {}
@@ -158,8 +160,13 @@ export class SupervisedConsumer {
       events?.crashed?.(payload.error);
       if (this.consumer === consumer && !this.stopping.signal.aborted) void this.replace();
     });
-    // Partitions may have moved: where each one's next batch should start is learnt again.
-    consumer.on(consumer.events.GROUP_JOIN, () => this.expectedNext.clear());
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      // Partitions may have moved: where each one's next batch should start is learnt again.
+      this.expectedNext.clear();
+      const { onLostRange } = this.options;
+      if (onLostRange !== undefined)
+        void this.checkAssignment(consumer, payload.memberAssignment, onLostRange);
+    });
     events?.created?.(consumer);
     try {
       if (this.options.onLostRange !== undefined) await this.notePositions(topics);
@@ -213,16 +220,7 @@ export class SupervisedConsumer {
     const expected = known ?? (committed >= 0n ? committed : (this.positions.get(key) ?? -1n));
     const skipped = BigInt(first) - expected;
     if (expected >= 0n && (known === undefined ? skipped > 0n : skipped > 1n)) {
-      const logStart = await this.logStart(topic, partition);
-      if (logStart > expected) {
-        await onLostRange({
-          topic,
-          partition,
-          firstOffset: String(expected),
-          lastOffset: String(logStart - 1n),
-          count: Number(logStart - expected),
-        });
-      }
+      await this.reportLoss(topic, partition, expected, await this.logStart(topic, partition), onLostRange);
     }
     const next = BigInt(batch.lastOffset()) + 1n;
     this.expectedNext.set(key, next);
@@ -236,6 +234,74 @@ export class SupervisedConsumer {
       for (const { partition, offset } of partitions) {
         if (BigInt(offset) >= 0n) this.positions.set(partitionKey(topic, partition), BigInt(offset));
       }
+    }
+  }
+
+  /**
+   * At each join, every partition assigned is compared with its log start: a position below it is a loss,
+   * reported now rather than at the partition's next batch, which may never come. A partition the group
+   * never committed (it held no record yet, or the link is paused) would look like a fresh start after a
+   * restart, hiding records deleted before the group read them, so where it starts, the log start, is
+   * committed. Best effort: the next join and the batches check again.
+   */
+  private async checkAssignment(
+    consumer: Consumer,
+    assignment: Record<string, number[]>,
+    onLostRange: (range: LostRange) => Promise<void>,
+  ): Promise<void> {
+    try {
+      const topics = Object.keys(assignment);
+      if (topics.length === 0) return;
+      const admin = await this.connectedAdmin();
+      const committed = await admin.fetchOffsets({ groupId: this.options.consumer.groupId, topics });
+      const starts: TopicPartitionOffsetAndMetadata[] = [];
+      for (const topic of topics) {
+        const logStarts = await admin.fetchTopicOffsets(topic);
+        const commits = committed.find((c) => c.topic === topic)?.partitions ?? [];
+        for (const partition of assignment[topic] ?? []) {
+          const low = logStarts.find((o) => o.partition === partition)?.low;
+          if (low === undefined) continue;
+          const offset = BigInt(commits.find((c) => c.partition === partition)?.offset ?? "-1");
+          const position =
+            this.positions.get(partitionKey(topic, partition)) ?? (offset >= 0n ? offset : undefined);
+          if (position !== undefined)
+            await this.reportLoss(topic, partition, position, BigInt(low), onLostRange);
+          else starts.push({ topic, partition, offset: low });
+        }
+      }
+      if (starts.length > 0) await consumer.commitOffsets(starts);
+    } catch {
+      // Checked again at the next join, and by the partitions' batches.
+    }
+  }
+
+  /** Reports the records from `from` to below the log start, once, whoever finds them first. */
+  private async reportLoss(
+    topic: string,
+    partition: number,
+    from: bigint,
+    logStart: bigint,
+    onLostRange: (range: LostRange) => Promise<void>,
+  ): Promise<void> {
+    const key = partitionKey(topic, partition);
+    const reported = this.lostUpTo.get(key);
+    const first = reported !== undefined && reported > from ? reported : from;
+    if (logStart <= first) return;
+    this.lostUpTo.set(key, logStart);
+    try {
+      await onLostRange({
+        topic,
+        partition,
+        firstOffset: String(first),
+        lastOffset: String(logStart - 1n),
+        count: Number(logStart - first),
+      });
+    } catch (error) {
+      if (this.lostUpTo.get(key) === logStart) {
+        if (reported === undefined) this.lostUpTo.delete(key);
+        else this.lostUpTo.set(key, reported);
+      }
+      throw error;
     }
   }
 

@@ -1,3 +1,5 @@
+import { linkName } from "./ids";
+
 /**
  * A range of records that retention deleted before a consumer group read them: the group's committed
  * position was below the partition's log start. Written to the site's `tandem.gaps` by the service that
@@ -16,11 +18,32 @@ export interface LostRange {
 export interface GapRecord extends LostRange {
   /** The site whose cluster held the topic. */
   site: string;
-  /** Who found it: `bridge nyc->lon`, `materializer lon`. */
+  /** Who found it: `bridge nyc->lon`, `materializer lon` (see `gapComponent`). */
   component: string;
   groupId: string;
   detectedAt: string;
   acknowledgedAt?: string;
+  /** How it was dealt with: `tandem repair` healed the site it deprived, or an operator accepted it. */
+  resolution?: GapResolution;
+}
+
+export type GapResolution = "repaired" | "accepted";
+
+/** The consumers that record gaps, named as `tandem status` and `tandem repair` look for them. */
+export const gapComponent = {
+  bridge: (link: { from: string; to: string }): string => `bridge ${linkName(link)}`,
+  materializer: (site: string): string => `materializer ${site}`,
+};
+
+/**
+ * Whether a gap kept records from `site`: one found by a link into it, or by its own materializer.
+ * A repair of that site that leaves it consistent with every site feeding it heals the gap.
+ */
+export function gapDeprives(gap: Pick<GapRecord, "component">, site: string): boolean {
+  return (
+    gap.component === gapComponent.materializer(site) ||
+    (gap.component.startsWith("bridge ") && gap.component.endsWith(`->${site}`))
+  );
 }
 
 export const gapKey = (gap: Pick<GapRecord, "groupId" | "topic" | "partition" | "firstOffset">): string =>

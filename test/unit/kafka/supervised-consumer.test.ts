@@ -31,9 +31,12 @@ class FakeConsumer {
     for (const listener of this.listeners.get(CRASH) ?? []) listener({ payload: { error } });
   }
 
-  joined(): void {
-    for (const listener of this.listeners.get(this.events.GROUP_JOIN) ?? []) listener({});
+  joined(memberAssignment: Record<string, number[]> = { "calls.completed": [0] }): void {
+    for (const listener of this.listeners.get(this.events.GROUP_JOIN) ?? [])
+      listener({ payload: { memberAssignment } });
   }
+
+  commitOffsets = vi.fn(() => Promise.resolve());
 
   connect = () => Promise.resolve();
   subscribe = ({ topics }: { topics: string[] }) => {
@@ -256,6 +259,48 @@ describe("a supervised consumer", () => {
         { topic: "calls.completed", partition: 0, firstOffset: "10", lastOffset: "49", count: 40 },
       ]);
       await supervised.stop();
+    });
+
+    it("reports a position below the log start at the join, before any batch, and only once", async () => {
+      Object.assign(offsets, { committed: "10", logStart: "50" });
+      const { supervised, consumer, lost, eachBatch } = await started();
+      consumer.joined();
+      await vi.waitFor(() => expect(lost).toHaveLength(1));
+      expect(lost).toEqual([
+        { topic: "calls.completed", partition: 0, firstOffset: "10", lastOffset: "49", count: 40 },
+      ]);
+      await eachBatch(batch(50, 60));
+      consumer.joined();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(lost).toHaveLength(1);
+      expect(consumer.commitOffsets).not.toHaveBeenCalled();
+      await supervised.stop();
+    });
+
+    it("commits where a partition it never committed starts, so that records deleted later show as lost", async () => {
+      Object.assign(offsets, { committed: "-1", logStart: "500" });
+      const { supervised, consumer } = await started();
+      consumer.joined();
+      await vi.waitFor(() => expect(consumer.commitOffsets).toHaveBeenCalledOnce());
+      expect(consumer.commitOffsets).toHaveBeenCalledWith([
+        { topic: "calls.completed", partition: 0, offset: "500" },
+      ]);
+      await supervised.stop();
+    });
+
+    it("leaves the position of a partition the group committed or has handled a batch of", async () => {
+      Object.assign(offsets, { committed: "10", logStart: "0" });
+      const committedBefore = await started();
+      committedBefore.consumer.joined();
+      await committedBefore.supervised.stop();
+      Object.assign(offsets, { committed: "-1", logStart: "0" });
+      const handledBefore = await started();
+      await handledBefore.eachBatch(batch(0, 5));
+      handledBefore.consumer.joined();
+      await handledBefore.supervised.stop();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(committedBefore.consumer.commitOffsets).not.toHaveBeenCalled();
+      expect(handledBefore.consumer.commitOffsets).not.toHaveBeenCalled();
     });
 
     it("reports nothing for a group that never committed: it starts where the log starts", async () => {

@@ -17,12 +17,13 @@ export function gapsCommand(): Command {
       "after",
       `
 A consumer whose position fell below a partition's log start records the range it could not read in the
-site's tandem.gaps; tandem status reports it (link or site data-lost, exit 1) until it is acknowledged here.
+site's tandem.gaps; tandem status reports it (link or site data-lost, exit 1) until it is acknowledged here
+or a tandem repair of the site it deprived (without --tenant or --from) leaves that site consistent.
 Exit code 0 when no unacknowledged gap is left, 1 otherwise.
 
 Examples:
   tandem gaps --config topology.yaml
-  tandem repair --config topology.yaml --to lon && tandem gaps --config topology.yaml --site nyc --ack`,
+  tandem gaps --config topology.yaml --site nyc --ack`,
     )
     .action(async (flags: { config?: string; dataDir: string; site?: string; ack?: boolean }) => {
       const topology = topologyFor(flags.config, flags.dataDir);
@@ -33,7 +34,7 @@ Examples:
         const kafka = createKafka(site.kafka, "tandem-gaps", pino({ level: "silent" }));
         const gaps = await openGaps(kafka);
         for (const gap of gaps) console.log(`${flags.ack ? "acknowledged " : ""}${describeGap(gap)}`);
-        if (flags.ack) await acknowledgeGaps(kafka, gaps);
+        if (flags.ack) await acknowledgeGaps(kafka, gaps, "accepted");
         else open += gaps.length;
       }
       if (open === 0 && !flags.ack) console.log("no unacknowledged gap");

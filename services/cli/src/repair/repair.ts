@@ -25,8 +25,9 @@ import {
 } from "@tandem/materializer";
 import { emptyUserState, redeliveries, type UserState } from "@tandem/materializer/users";
 import { TargetTopicSync } from "@tandem/bridge";
-import { baseTopic } from "@tandem/replication";
+import { baseTopic, gapDeprives } from "@tandem/replication";
 import { isUnavailable, retryWithBackoff } from "@tandem/runtime";
+import { acknowledgeGaps, openGaps } from "../status/gaps";
 import { differingBuckets } from "../verify/compare";
 import { Expectations } from "../verify/expected";
 import { verifySites, type VerifyReport } from "../verify/verify";
@@ -68,6 +69,8 @@ export interface RepairOutcome {
   /** The final audit of the target against the sites that fed it; undefined for a dry run. */
   report?: VerifyReport;
   consistent: boolean;
+  /** Lost ranges that had deprived the target, marked repaired because it is now consistent. */
+  gapsHealed: number;
 }
 
 /** Namespace of the ids of a repair's dead-letter records: one per call, whatever the number of runs. */
@@ -129,6 +132,7 @@ export async function repair(
       deadLettered: 0,
       applied: 0,
       consistent: false,
+      gapsHealed: 0,
     };
     if (request.dryRun) {
       out.say("dry run: nothing published");
@@ -177,10 +181,46 @@ export async function repair(
     const atTarget = report.differences.filter((d) => d.site === target);
     outcome.consistent = atTarget.length === 0;
     outcome.report = { ...report, differences: atTarget, consistent: outcome.consistent };
+    if (outcome.consistent) outcome.gapsHealed = await healGaps(topology, request, patiently, out);
     return outcome;
   } finally {
     await Promise.all([...pools.values()].map((pool) => pool.end()));
   }
+}
+
+/**
+ * The gaps that kept records from the target are healed once a repair leaves it consistent with every site
+ * that feeds it. A repair limited to some tenants or to one source cannot vouch for a whole lost range,
+ * so it leaves them open and says so.
+ */
+async function healGaps(
+  topology: Topology,
+  request: RepairRequest,
+  patiently: Patiently,
+  out: RepairConsole,
+): Promise<number> {
+  let healed = 0;
+  for (const site of topology.sites) {
+    const kafka = createKafka(site.kafka, "tandem-repair", pino({ level: "silent" }));
+    const gaps = (await patiently(site.id, "tandem.gaps", () => openGaps(kafka))).filter((gap) =>
+      gapDeprives(gap, request.target),
+    );
+    if (gaps.length === 0) continue;
+    if (request.tenants !== undefined || request.from !== undefined) {
+      out.say(
+        `${gaps.length} gap(s) at ${site.id} left open: a repair limited by --tenant or --from cannot vouch for ` +
+          `a whole lost range (repair without them, or accept them with tandem gaps --ack)`,
+      );
+      continue;
+    }
+    await patiently(site.id, "tandem.gaps", () => acknowledgeGaps(kafka, gaps, "repaired"));
+    const records = gaps.reduce((sum, gap) => sum + gap.count, 0);
+    out.say(
+      `healed ${gaps.length} gap(s) at ${site.id} (${records} record(s) lost to retention): ${request.target} is consistent`,
+    );
+    healed += gaps.length;
+  }
+  return healed;
 }
 
 const UNDEFINED_TABLE = "42P01";

@@ -1,7 +1,7 @@
 import type { Kafka } from "kafkajs";
 import { GAPS_TOPIC } from "@tandem/events";
 import { recordGap } from "@tandem/kafka";
-import { latestGaps, type GapRecord } from "@tandem/replication";
+import { latestGaps, type GapRecord, type GapResolution } from "@tandem/replication";
 import { readTopicTail } from "./topic-tail";
 
 /** The lost ranges recorded at a site that no operator has acknowledged yet. */
@@ -14,12 +14,14 @@ export async function openGaps(kafka: Kafka): Promise<GapRecord[]> {
 export async function acknowledgeGaps(
   kafka: Kafka,
   gaps: readonly GapRecord[],
+  resolution: GapResolution,
   at = new Date(),
 ): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
-    for (const gap of gaps) await recordGap(producer, { ...gap, acknowledgedAt: at.toISOString() });
+    for (const gap of gaps)
+      await recordGap(producer, { ...gap, acknowledgedAt: at.toISOString(), resolution });
   } finally {
     await producer.disconnect();
   }

@@ -5,7 +5,7 @@ import { createKafka, topicRetentionMs } from "@tandem/kafka";
 import { retentionRisk, scheduleState } from "@tandem/bridge";
 import { countOpenConflicts, createPool } from "@tandem/materializer";
 import { assessLink, scheduleLabel, type LinkHealth, type Thresholds } from "./assess";
-import { STREAM_TOPICS, type GapRecord } from "@tandem/replication";
+import { STREAM_TOPICS, gapComponent, type GapRecord } from "@tandem/replication";
 import { describeGap, openGaps } from "./gaps";
 import { latestHeartbeats } from "./heartbeats";
 import { linkLagRecords } from "./link-lag";
@@ -121,7 +121,7 @@ export async function collectStatus(
         : undefined;
       const scheduleOpen = scheduleState(link.schedule, now) === "open";
       const recordsLost = (sites.find((s) => s.site === link.from)?.gaps ?? [])
-        .filter((gap) => gap.component === `bridge ${id}`)
+        .filter((gap) => gap.component === gapComponent.bridge(link))
         .reduce((sum, gap) => sum + gap.count, 0);
       const { health, why } = assessLink(
         { scheduleOpen, lagRecords, heartbeatAgeSeconds, recordsLost },

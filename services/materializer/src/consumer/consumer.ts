@@ -3,7 +3,7 @@ import type { EachBatchPayload, Kafka, Producer } from "kafkajs";
 import type { MergePolicy } from "@tandem/config";
 import type { EventCodec } from "@tandem/events";
 import { recordGap, SupervisedConsumer } from "@tandem/kafka";
-import { topicsAtSite } from "@tandem/replication";
+import { gapComponent, topicsAtSite } from "@tandem/replication";
 import { DEFAULT_BACKOFF, retryWithBackoff, type Logger } from "@tandem/runtime";
 import type { MaterializerMetrics } from "../metrics";
 import { processBatch, type BatchOutcome } from "./process";
@@ -127,7 +127,7 @@ export async function startEventConsumer(deps: {
       const gap = {
         ...range,
         site,
-        component: `materializer ${site}`,
+        component: gapComponent.materializer(site),
         groupId: options.groupId,
         detectedAt: new Date().toISOString(),
       };
