@@ -25,7 +25,7 @@ const joinDataDir = path.resolve(".tandem/test-site-join");
 const joinStack = new LocalStack({
   dataDir: joinDataDir,
   sites: TEST_SITES,
-  basePort: Number(process.env.TANDEM_TEST_JOIN_BASE_PORT ?? 22000),
+  basePort: Number(process.env.TANDEM_TEST_JOIN_BASE_PORT ?? 21000),
 });
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-site-join-"));
 const topologyFile = path.join(workDir, "topology.yaml");
