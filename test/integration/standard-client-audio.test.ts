@@ -1,8 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Topology } from "@tandem/config";
 import { CALLS_TOPIC, EventCodec, audioObjectKey, buildHeaders, type CallCompleted } from "@tandem/events";
 import { ensureSiteTopics, ensureTopics } from "@tandem/kafka";
 import { createLogger } from "@tandem/runtime";
@@ -11,11 +13,14 @@ import { runMaterializer, type Materializer } from "../../services/materializer/
 import { kafkaFor, storeFor } from "../support/clients";
 import { freshDatabase } from "../support/databases";
 import { callEvent } from "../support/events";
+import { runTandem } from "../support/processes";
 import { stack } from "../support/stack";
+import { topologyOf, twoWay, writeTopologyFile } from "../support/topology";
 import { until } from "../support/wait";
 
 // Audio uploaded by a plain S3 client (no Tandem metadata) is valid when its bytes hash to the event's
-// sha256: the origin marks it present and the other site copies it.
+// sha256: the origin marks it present and the other site copies it. Audio its origin lacks is a
+// difference for `tandem verify` at every site.
 const testStack = await stack();
 const nyc = testStack.site("nyc");
 const lon = testStack.site("lon");
@@ -26,6 +31,8 @@ const databases: Array<{ url: string; drop: () => Promise<void> }> = [];
 const pools = new Map<string, pg.Pool>();
 const running: Materializer[] = [];
 const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-standard-audio-"));
+const topologyFile = path.join(workDir, "topology.yaml");
 
 /** A plain S3 client, configured as any recorder would configure one against the site's store. */
 function plainS3(site: SiteEndpoints): S3Client {
@@ -113,15 +120,10 @@ beforeAll(async () => {
 
   const [nycDb, lonDb] = await Promise.all([freshDatabase(nyc), freshDatabase(lon)]);
   databases.push(nycDb, lonDb);
-  const site = (s: SiteEndpoints, connectionString: string) => ({
-    id: s.site,
-    kafka: { brokers: s.kafka.brokers },
-    registry: { url: s.registry.url },
-    postgres: { connectionString },
-    objectStore: s.objectStore,
-    mergePolicy: { kind: "lww" as const },
-  });
-  const topology: Topology = { sites: [site(nyc, nycDb.url), site(lon, lonDb.url)], links: [] };
+  const topology = topologyOf([nyc, lon], twoWay("nyc", "lon"));
+  topology.sites[0]!.postgres = { connectionString: nycDb.url };
+  topology.sites[1]!.postgres = { connectionString: lonDb.url };
+  writeTopologyFile(topologyFile, topology);
   for (const [siteId, url] of [
     ["nyc", nycDb.url],
     ["lon", lonDb.url],
@@ -146,6 +148,7 @@ afterAll(async () => {
   await Promise.all([...pools.values()].map((pool) => pool.end()));
   for (const database of databases) await database.drop();
   nycS3.destroy();
+  fs.rmSync(workDir, { recursive: true, force: true });
 });
 
 describe("audio uploaded by a standard S3 client", () => {
@@ -180,5 +183,42 @@ describe("audio uploaded by a standard S3 client", () => {
       expect(row.last_error).not.toContain(`nyc:${call.audio!.objectKey} absent`);
     }
     expect(await storeFor(lon).head((await audioAt("lon", call.callId))!.local_object_key)).toBeUndefined();
+  });
+
+  it("that is absent or wrong at the origin makes `tandem verify` report the call at every site, exit 1", async () => {
+    const tenantId = randomUUID();
+    const bytes = Buffer.from("the recorded audio");
+    const good = callWithAudio(tenantId, bytes);
+    const wrong = callWithAudio(tenantId, bytes);
+    const neverUploaded = callWithAudio(tenantId, bytes);
+    await uploadPlain(good.audio!.objectKey, bytes);
+    await uploadPlain(wrong.audio!.objectKey, Buffer.from("other bytes"));
+    for (const call of [good, wrong, neverUploaded]) await publish(call);
+    for (const site of ["nyc", "lon"]) {
+      await until(
+        `the good call present at ${site}`,
+        async () => (await audioAt(site, good.callId))?.audio_state === "present",
+      );
+      for (const call of [wrong, neverUploaded]) {
+        await until(
+          `an attempt at ${site}`,
+          async () => ((await audioAt(site, call.callId))?.attempts ?? 0) >= 1,
+        );
+      }
+    }
+
+    const result = runTandem(["verify", "--config", topologyFile, "--tenant", tenantId, "--grace", "0"]);
+    expect(result.out).toMatch(/verify nyc, lon: NOT consistent/);
+    expect(result.code).toBe(1);
+    for (const call of [wrong, neverUploaded]) {
+      for (const site of ["nyc", "lon"]) {
+        expect(result.out).toMatch(
+          new RegExp(
+            `call ${call.callId} at ${site}: audio-missing-at-origin \\(audio pending at its origin nyc`,
+          ),
+        );
+      }
+    }
+    expect(result.out).not.toContain(good.callId);
   });
 });
