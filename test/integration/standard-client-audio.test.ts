@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -6,21 +7,24 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CALLS_TOPIC, EventCodec, audioObjectKey, buildHeaders, type CallCompleted } from "@tandem/events";
-import { ensureSiteTopics, ensureTopics } from "@tandem/kafka";
+import { ensureSiteTopics } from "@tandem/kafka";
 import { createLogger } from "@tandem/runtime";
 import type { SiteEndpoints } from "@tandem/stack";
+import { runBridge, type RunningBridge } from "../../services/bridge/src";
 import { runMaterializer, type Materializer } from "../../services/materializer/src";
 import { kafkaFor, storeFor } from "../support/clients";
 import { freshDatabase } from "../support/databases";
 import { callEvent } from "../support/events";
 import { runTandem } from "../support/processes";
+import { pythonWith } from "../support/python";
 import { stack } from "../support/stack";
-import { topologyOf, twoWay, writeTopologyFile } from "../support/topology";
+import { link, topologyOf, writeTopologyFile } from "../support/topology";
 import { until } from "../support/wait";
 
-// Audio uploaded by a plain S3 client (no Tandem metadata) is valid when its bytes hash to the event's
-// sha256: the origin marks it present and the other site copies it. Audio its origin lacks is a
-// difference for `tandem verify` at every site.
+// Recorders that use standard clients, not Tandem's code: audio uploaded by a plain S3 client (no Tandem
+// metadata) is valid when its bytes hash to the event's sha256, so the origin marks it present and the
+// bridge and the other site's materializer bring it to lon; audio its origin lacks is a difference for
+// `tandem verify` at every site; the Python example of docs/recorders.md publishes a whole call.
 const testStack = await stack();
 const nyc = testStack.site("nyc");
 const lon = testStack.site("lon");
@@ -30,6 +34,7 @@ logger.level = "error";
 const databases: Array<{ url: string; drop: () => Promise<void> }> = [];
 const pools = new Map<string, pg.Pool>();
 const running: Materializer[] = [];
+let bridge: RunningBridge | undefined;
 const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-standard-audio-"));
 const topologyFile = path.join(workDir, "topology.yaml");
@@ -69,30 +74,19 @@ function callWithAudio(tenantId: string, bytes: Buffer): CallCompleted {
   };
 }
 
-/** The event into nyc's `calls.completed`, and as the bridge would into lon's `nyc.calls.completed`. */
+/** The event into nyc's `calls.completed`, as a recorder at nyc would write it; the bridge takes it to lon. */
 async function publish(event: CallCompleted): Promise<void> {
-  const headers = (path: string[]) =>
-    buildHeaders({
-      eventId: event.eventId,
-      origin: "nyc",
-      path,
-      tenantId: event.tenantId,
-      groupId: event.groupId,
-    });
-  for (const [site, topic, path] of [
-    [nyc, CALLS_TOPIC, ["nyc"]],
-    [lon, `nyc.${CALLS_TOPIC}`, ["nyc", "lon"]],
-  ] as const) {
-    const producer = kafkaFor(site).producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    const value = await new EventCodec({ host: site.registry.url }).encode(topic, event);
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: [{ key: event.callId, value, headers: headers([...path]) }],
-    });
-    await producer.disconnect();
-  }
+  const producer = kafkaFor(nyc).producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const value = await new EventCodec({ host: nyc.registry.url }).encode(CALLS_TOPIC, event);
+  const headers = buildHeaders({
+    eventId: event.eventId,
+    origin: "nyc",
+    tenantId: event.tenantId,
+    groupId: event.groupId,
+  });
+  await producer.send({ topic: CALLS_TOPIC, acks: -1, messages: [{ key: event.callId, value, headers }] });
+  await producer.disconnect();
 }
 
 async function audioAt(site: string, callId: string) {
@@ -115,15 +109,16 @@ beforeAll(async () => {
   await Promise.all([nycAdmin.connect(), lonAdmin.connect()]);
   await ensureSiteTopics(nycAdmin);
   await ensureSiteTopics(lonAdmin);
-  await ensureTopics(lonAdmin, [{ topic: `nyc.${CALLS_TOPIC}`, numPartitions: 3 }]);
   await Promise.all([nycAdmin.disconnect(), lonAdmin.disconnect()]);
 
   const [nycDb, lonDb] = await Promise.all([freshDatabase(nyc), freshDatabase(lon)]);
   databases.push(nycDb, lonDb);
-  const topology = topologyOf([nyc, lon], twoWay("nyc", "lon"));
+  const topology = topologyOf([nyc, lon], [link("nyc", "lon")]);
   topology.sites[0]!.postgres = { connectionString: nycDb.url };
   topology.sites[1]!.postgres = { connectionString: lonDb.url };
   writeTopologyFile(topologyFile, topology);
+  bridge = await runBridge({ topology, logger, topicRefreshMs: 1000 });
+  await bridge.ready;
   for (const [siteId, url] of [
     ["nyc", nycDb.url],
     ["lon", lonDb.url],
@@ -144,6 +139,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await bridge?.stop();
   await Promise.all(running.map((m) => m.stop()));
   await Promise.all([...pools.values()].map((pool) => pool.end()));
   for (const database of databases) await database.drop();
@@ -220,5 +216,73 @@ describe("audio uploaded by a standard S3 client", () => {
       }
     }
     expect(result.out).not.toContain(good.callId);
+  });
+});
+
+describe("the Python recorder of docs/recorders.md (confluent-kafka's AvroSerializer, boto3)", () => {
+  it("publishes a call that both sites materialize with verified audio, and a rerun changes nothing", async () => {
+    const python = pythonWith("examples/python/requirements.txt");
+    const { endpoint, region, bucket, accessKeyId, secretAccessKey } = nyc.objectStore;
+    const siteFile = path.join(workDir, "site.json");
+    fs.writeFileSync(
+      siteFile,
+      JSON.stringify({
+        site: "nyc",
+        kafka: nyc.kafka.brokers,
+        registry: nyc.registry.url,
+        s3: { endpoint, region, bucket, accessKeyId, secretAccessKey },
+      }),
+    );
+    const {
+      eventId: _derived,
+      originSite: _origin,
+      audio: _audio,
+      ...fields
+    } = callEvent("nyc", randomUUID(), randomUUID());
+    const callFile = path.join(workDir, "call.json");
+    fs.writeFileSync(
+      callFile,
+      JSON.stringify({
+        ...fields,
+        audio: { contentType: "audio/wav", codec: "pcm_s16le", channels: 1, sampleRateHz: 8000 },
+      }),
+    );
+    const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 13) % 256));
+    const audioFile = path.join(workDir, "call.wav");
+    fs.writeFileSync(audioFile, bytes);
+    const record = () =>
+      spawnSync(
+        python,
+        [
+          path.join(import.meta.dirname, "../../examples/python/record_call.py"),
+          "--site",
+          siteFile,
+          "--call",
+          callFile,
+          "--audio",
+          audioFile,
+        ],
+        { encoding: "utf8", timeout: 120_000 },
+      );
+
+    const first = record();
+    expect(first.stderr).toBe("");
+    expect(first.status).toBe(0);
+    const [, callId, eventId] = /^call (\S+) event (\S+)$/m.exec(first.stdout) ?? [];
+    expect(callId).toBe(fields.callId);
+    for (const site of ["nyc", "lon"]) {
+      await until(
+        `the Python recorder's call present at ${site}`,
+        async () => (await audioAt(site, fields.callId))?.audio_state === "present",
+      );
+    }
+    const copied = await audioAt("lon", fields.callId);
+    expect((await storeFor(lon).head(copied!.local_object_key))?.sha256).toBe(sha(bytes));
+
+    const again = record();
+    expect(again.status).toBe(0);
+    expect(again.stdout).toBe(first.stdout);
+    const { rows } = await pools.get("lon")!.query("SELECT event_id FROM calls WHERE call_id = $1", [callId]);
+    expect(rows).toEqual([{ event_id: eventId }]);
   });
 });
