@@ -4,6 +4,8 @@
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/scripts/bootstrap.sh"
 cd "$TANDEM_ROOT"
+# The recorder examples run in the tests: Python 3 with venv; their packages come from PyPI (test/support/python.ts).
+python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3 python3-venv
 echo "[test] typecheck"; npm run --silent typecheck
 echo "[test] lint and format"; npm run --silent lint
 mkdir -p .tandem

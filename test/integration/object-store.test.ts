@@ -4,24 +4,53 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { text } from "node:stream/consumers";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   DirectoryObjectStore,
   ObjectStoreError,
   S3ObjectStore,
+  assertSha256,
   type ObjectStore,
 } from "@tandem/object-store";
 import { stack } from "../support/stack";
 
 const site = (await stack()).sites[0]!;
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-store-"));
-const stores: Array<[string, ObjectStore]> = [
-  ["S3 (S3Proxy)", new S3ObjectStore({ ...site.objectStore, prefix: `test-${randomUUID()}` })],
-  ["directory", new DirectoryObjectStore(directory)],
+const s3Prefix = `test-${randomUUID()}`;
+const plainS3 = new S3Client({
+  endpoint: site.objectStore.endpoint,
+  region: site.objectStore.region,
+  forcePathStyle: true,
+  credentials: site.objectStore,
+  requestChecksumCalculation: "WHEN_REQUIRED",
+});
+
+/** Writes `bytes` under `key` as another program would: no Tandem checksum cached beside them. */
+type ForeignWrite = (key: string, bytes: Buffer) => Promise<void>;
+const stores: Array<[string, ObjectStore, ForeignWrite]> = [
+  [
+    "S3 (S3Proxy)",
+    new S3ObjectStore({ ...site.objectStore, prefix: s3Prefix }),
+    async (key, bytes) => {
+      await plainS3.send(
+        new PutObjectCommand({ Bucket: site.objectStore.bucket, Key: `${s3Prefix}/${key}`, Body: bytes }),
+      );
+    },
+  ],
+  [
+    "directory",
+    new DirectoryObjectStore(directory),
+    async (key, bytes) => {
+      await fs.promises.mkdir(path.dirname(path.join(directory, key)), { recursive: true });
+      await fs.promises.writeFile(path.join(directory, key), bytes);
+    },
+  ],
 ];
 
 afterAll(() => {
   for (const [, store] of stores) store.close();
+  plainS3.destroy();
   fs.rmSync(directory, { recursive: true, force: true });
 });
 
@@ -41,7 +70,7 @@ function generated(size: number, seed: number): { stream: Readable; sha256: stri
   };
 }
 
-describe.each(stores)("%s object store", (_name, store) => {
+describe.each(stores)("%s object store", (_name, store, writeForeign) => {
   it("stores a large object in one streamed pass and returns its size and sha256", async () => {
     const size = 20 * 1024 * 1024 + 123;
     const { stream, sha256 } = generated(size, 7);
@@ -70,6 +99,32 @@ describe.each(stores)("%s object store", (_name, store) => {
       kind: "checksum-mismatch",
     });
     expect(await text(await store.get(key))).toBe("hello");
+  });
+
+  it("holds an object another client wrote without metadata, valid by its bytes alone", async () => {
+    const key = `calls/${randomUUID()}.wav`;
+    const bytes = Buffer.from("audio from a recorder's own S3 client");
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    await writeForeign(key, bytes);
+    const head = await store.head(key);
+    expect(head).toEqual({ key, sizeBytes: bytes.length });
+    await assertSha256(store, head!, sha256);
+    await expect(assertSha256(store, head!, "0".repeat(64))).rejects.toMatchObject({
+      kind: "checksum-mismatch",
+    });
+  });
+
+  it("trusts a cached checksum only for what it wrote itself", async () => {
+    const key = `calls/${randomUUID()}.wav`;
+    const stored = await store.put(key, Readable.from([Buffer.from("first")]));
+    await expect(assertSha256(store, (await store.head(key))!, stored.sha256)).resolves.toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await writeForeign(key, Buffer.from("other"));
+    const head = await store.head(key);
+    expect(head?.sha256).toBeUndefined();
+    await expect(assertSha256(store, head!, stored.sha256)).rejects.toMatchObject({
+      kind: "checksum-mismatch",
+    });
   });
 
   it("reports a missing object as not-found", async () => {

@@ -3,12 +3,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
-import { HashingStream, VerifyingStream, assertSafeKey } from "./hashing";
-import { ObjectStoreError, type ObjectStore, type PutOptions, type StoredObject } from "./port";
+import { HashingStream, assertSafeKey, verified } from "./hashing";
+import { ObjectStoreError } from "./port";
+import type { ObjectHead, ObjectStore, PutOptions, StoredObject } from "./port";
 
 /**
- * A local or NAS directory as object store. Each object has a `.sha256` sidecar written after it;
- * an object without its sidecar is an interrupted write and counts as absent.
+ * A local or NAS directory as object store. A put renames the complete file into place, then writes a
+ * `.sha256` sidecar caching its checksum. A file without a valid sidecar (another writer's, or a put
+ * interrupted between the two steps) is still an object, whose checksum is unknown until it is read.
  */
 export class DirectoryObjectStore implements ObjectStore {
   readonly description: string;
@@ -40,7 +42,8 @@ export class DirectoryObjectStore implements ObjectStore {
       }
       const stored = { key, sizeBytes: hashing.sizeBytes, sha256 };
       await fs.promises.rename(temporary, target);
-      await fs.promises.writeFile(`${target}.sha256`, JSON.stringify(stored));
+      const { mtimeMs } = await fs.promises.stat(target);
+      await fs.promises.writeFile(`${target}.sha256`, JSON.stringify({ ...stored, mtimeMs }));
       return stored;
     } finally {
       await fs.promises.rm(temporary, { force: true });
@@ -60,20 +63,39 @@ export class DirectoryObjectStore implements ObjectStore {
         ),
       );
     });
-    return options.verifySha256 === undefined
-      ? stream
-      : stream.pipe(new VerifyingStream(options.verifySha256, key));
+    return options.verifySha256 === undefined ? stream : verified(stream, options.verifySha256, key);
   }
 
-  async head(key: string): Promise<StoredObject | undefined> {
+  async head(key: string): Promise<ObjectHead | undefined> {
     const file = this.pathOf(key);
     try {
-      const stored = JSON.parse(await fs.promises.readFile(`${file}.sha256`, "utf8")) as StoredObject;
       const stat = await fs.promises.stat(file);
-      return stat.size === stored.sizeBytes ? stored : undefined;
+      const cached = await this.cachedSha256(file, stat);
+      return { key, sizeBytes: stat.size, ...(cached === undefined ? {} : { sha256: cached }) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw new ObjectStoreError("unreachable", `${key}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /**
+   * The sidecar's checksum when it describes this very file (same size and modification time: a file
+   * another writer replaced is hashed again); a missing, foreign or stale sidecar caches nothing.
+   */
+  private async cachedSha256(file: string, stat: fs.Stats): Promise<string | undefined> {
+    let sidecar: string;
+    try {
+      sidecar = await fs.promises.readFile(`${file}.sha256`, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+    try {
+      const cached = JSON.parse(sidecar) as Partial<StoredObject & { mtimeMs: number }>;
+      const current = cached.sizeBytes === stat.size && cached.mtimeMs === stat.mtimeMs;
+      return current && typeof cached.sha256 === "string" ? cached.sha256 : undefined;
+    } catch {
+      return undefined;
     }
   }
 

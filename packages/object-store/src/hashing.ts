@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Transform, type TransformCallback } from "node:stream";
+import { Transform, pipeline, type Readable, type TransformCallback } from "node:stream";
 import { ObjectStoreError } from "./port";
 
 /** Passes bytes through while hashing them, so a file is hashed in the same pass that stores it. */
@@ -42,6 +42,20 @@ export class VerifyingStream extends Transform {
         new ObjectStoreError("checksum-mismatch", `${this.key}: sha256 ${actual}, expected ${this.expected}`),
       );
   }
+}
+
+/**
+ * `source` piped into `through`; unlike `pipe`, a failing source (a verified read that mismatched, a
+ * dropped connection) fails the returned stream, so whoever consumes it stops instead of waiting for its end.
+ */
+export function piped<T extends Transform>(source: Readable, through: T): T {
+  pipeline(source, through, () => {});
+  return through;
+}
+
+/** `source` failing at its end unless its bytes hash to `expected`. */
+export function verified(source: Readable, expected: string, key: string): Readable {
+  return piped(source, new VerifyingStream(expected, key));
 }
 
 const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;

@@ -1,5 +1,7 @@
-export { ObjectStoreError, type ObjectStore, type PutOptions, type StoredObject } from "./port";
+export { ObjectStoreError } from "./port";
+export type { ObjectHead, ObjectStore, PutOptions, StoredObject } from "./port";
 export { DirectoryObjectStore } from "./directory-store";
 export { S3ObjectStore, type S3StoreOptions } from "./s3-store";
 export { assertSafeKey } from "./hashing";
+export { assertSha256 } from "./verify";
 export { openObjectStore } from "./open";

@@ -6,6 +6,17 @@ export interface StoredObject {
   sha256: string;
 }
 
+/**
+ * What a store knows of an object without reading it. `sha256` is a checksum the store verified itself
+ * and cached (Tandem's own writes); it is unknown for an object another client wrote, whose bytes must
+ * then be hashed to know it.
+ */
+export interface ObjectHead {
+  key: string;
+  sizeBytes: number;
+  sha256?: string;
+}
+
 export interface PutOptions {
   contentType?: string;
   /** When given, the object is only committed if the streamed bytes hash to it. */
@@ -14,15 +25,16 @@ export interface PutOptions {
 
 /**
  * The object store port: an S3 bucket or a local/NAS directory. Objects are written whole or not at all
- * (a failed or mismatching upload leaves nothing under the key), and their sha256 is kept beside them.
+ * (a failed or mismatching upload leaves nothing under the key), and the sha256 of what Tandem writes is
+ * cached beside it. Objects written by any other client are valid too: their bytes are what counts.
  */
 export interface ObjectStore {
   readonly description: string;
   put(key: string, body: Readable, options?: PutOptions): Promise<StoredObject>;
   /** The object's bytes; with `verifySha256` the stream fails at its end when the bytes do not match. */
   get(key: string, options?: { verifySha256?: string }): Promise<Readable>;
-  /** Size and recorded sha256, or undefined when there is no such object. */
-  head(key: string): Promise<StoredObject | undefined>;
+  /** Size and cached sha256 if any, or undefined when there is no such object. */
+  head(key: string): Promise<ObjectHead | undefined>;
   delete(key: string): Promise<void>;
   close(): void;
 }

@@ -11,8 +11,9 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { S3StoreConfig } from "@tandem/config";
-import { HashingStream, VerifyingStream, assertSafeKey } from "./hashing";
-import { ObjectStoreError, type ObjectStore, type PutOptions, type StoredObject } from "./port";
+import { HashingStream, assertSafeKey, piped, verified } from "./hashing";
+import { ObjectStoreError } from "./port";
+import type { ObjectHead, ObjectStore, PutOptions, StoredObject } from "./port";
 
 /** A site's S3 store as the topology describes it; a prefix confines every key below it. */
 export type S3StoreOptions = Omit<S3StoreConfig, "kind"> & {
@@ -20,7 +21,11 @@ export type S3StoreOptions = Omit<S3StoreConfig, "kind"> & {
   prefix?: string;
 };
 
-const SHA256_METADATA = "sha256";
+/**
+ * Where a put caches the sha256 it verified. A name of Tandem's own: metadata another client set (an
+ * `x-amz-meta-sha256` in any format) is never taken for a verified checksum.
+ */
+const SHA256_METADATA = "tandem-verified-sha256";
 const PART_SIZE = 8 * 1024 * 1024;
 
 function isConnectionError(error: unknown): boolean {
@@ -45,7 +50,8 @@ function translate(error: unknown, key: string, description: string): Error {
 /**
  * An S3 bucket (AWS, MinIO, S3Proxy...). A put streams to a temporary key with multipart upload while
  * hashing, then copies server-side to the final key with the sha256 in its metadata: the final key
- * never holds partial or mismatching bytes.
+ * never holds partial or mismatching bytes. Objects uploaded by other S3 clients carry no such metadata
+ * and are read like any other; their checksum is just unknown until their bytes are hashed.
  */
 export class S3ObjectStore implements ObjectStore {
   readonly description: string;
@@ -84,7 +90,7 @@ export class S3ObjectStore implements ObjectStore {
     try {
       await new Upload({
         client: this.client,
-        params: { Bucket: this.bucket, Key: temporaryKey, Body: body.pipe(hashing) },
+        params: { Bucket: this.bucket, Key: temporaryKey, Body: piped(body, hashing) },
         partSize: PART_SIZE,
         queueSize: 2,
       }).done();
@@ -121,21 +127,19 @@ export class S3ObjectStore implements ObjectStore {
         new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
       );
       const stream = response.Body as Readable;
-      return options.verifySha256 === undefined
-        ? stream
-        : stream.pipe(new VerifyingStream(options.verifySha256, key));
+      return options.verifySha256 === undefined ? stream : verified(stream, options.verifySha256, key);
     } catch (error) {
       throw translate(error, key, this.description);
     }
   }
 
-  async head(key: string): Promise<StoredObject | undefined> {
+  async head(key: string): Promise<ObjectHead | undefined> {
     try {
       const response = await this.client.send(
         new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
       );
       const sha256 = response.Metadata?.[SHA256_METADATA];
-      return sha256 ? { key, sizeBytes: response.ContentLength ?? 0, sha256 } : undefined;
+      return { key, sizeBytes: response.ContentLength ?? 0, ...(sha256 ? { sha256 } : {}) };
     } catch (error) {
       const translated = translate(error, key, this.description);
       if (translated instanceof ObjectStoreError && translated.kind === "not-found") return undefined;

@@ -11,6 +11,8 @@ export {
   audioStates,
   callBucketDigests,
   callEventsById,
+  callsAwaitingOwnAudio,
+  callsById,
   callsInBuckets,
   countCalls,
   countOpenConflicts,

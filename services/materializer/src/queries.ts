@@ -123,6 +123,42 @@ export async function callsInBuckets(
   buckets: string[],
   tenants: TenantScope,
 ): Promise<Map<string, CallSummary>> {
+  return callSummaries(pool, "substr(call_id::text, 1, 1) = ANY($2)", [tenants ?? null, buckets]);
+}
+
+export async function callsById(
+  pool: pg.Pool,
+  callIds: string[],
+  tenants: TenantScope,
+): Promise<Map<string, CallSummary>> {
+  return callSummaries(pool, "call_id = ANY($2::uuid[])", [tenants ?? null, callIds]);
+}
+
+/**
+ * Calls with audio not present here that a site of `audited` must vouch for: the ones recorded here, and
+ * those whose origin is not audited (then no audited site may have their audio). A call whose audio its
+ * origin does not hold agrees across sites (pending everywhere), so the bucket digests cannot show it.
+ */
+export async function callsAwaitingOwnAudio(
+  pool: pg.Pool,
+  site: string,
+  audited: string[],
+  tenants: TenantScope,
+): Promise<string[]> {
+  const { rows } = await pool.query<{ call_id: string }>(
+    `SELECT call_id FROM calls
+      WHERE ${inScope()} AND audio_sha256 IS NOT NULL AND audio_state <> 'present'
+        AND (origin_site = $2 OR origin_site <> ALL($3::text[]))`,
+    [tenants ?? null, site, audited],
+  );
+  return rows.map((r) => r.call_id);
+}
+
+async function callSummaries(
+  pool: pg.Pool,
+  condition: string,
+  params: unknown[],
+): Promise<Map<string, CallSummary>> {
   const result = await pool.query<{
     call_id: string;
     tenant_id: string;
@@ -133,8 +169,8 @@ export async function callsInBuckets(
     first_seen_at: Date;
   }>(
     `SELECT call_id, tenant_id, group_id, origin_site, audio_sha256, audio_state, first_seen_at
-       FROM calls WHERE ${inScope()} AND substr(call_id::text, 1, 1) = ANY($2)`,
-    [tenants ?? null, buckets],
+       FROM calls WHERE ${inScope()} AND ${condition}`,
+    params,
   );
   return new Map(
     result.rows.map((r) => [

@@ -86,6 +86,59 @@ describe("verify: comparing calls", () => {
     );
   });
 
+  it("reports audio its origin does not hold at every site that holds the call, once past the grace", () => {
+    const nowhere = call({ audioState: "pending" });
+    const failedAtOrigin = call({ audioState: "failed" });
+    const copying = call();
+    const recent = call({ audioState: "pending", firstSeenAt: new Date(now.getTime() - 5_000) });
+    const differences = compareCalls(
+      sitesOf({
+        nyc: [nowhere, failedAtOrigin, copying, recent],
+        lon: [
+          nowhere,
+          { ...failedAtOrigin, audioState: "pending" },
+          { ...copying, audioState: "pending" },
+          recent,
+        ],
+      }),
+      new Expectations(twoSites),
+      options,
+    );
+    expect(differences.map((d) => [d.id, d.site, d.cause])).toEqual(
+      [
+        [nowhere.callId, "nyc", "audio-missing-at-origin"],
+        [nowhere.callId, "lon", "audio-missing-at-origin"],
+        [failedAtOrigin.callId, "nyc", "audio-missing-at-origin"],
+        [failedAtOrigin.callId, "lon", "audio-missing-at-origin"],
+        [copying.callId, "lon", "audio-pending"],
+        [recent.callId, "nyc", "audio-pending"],
+        [recent.callId, "lon", "audio-pending"],
+      ].sort((a, b) => a[0]!.localeCompare(b[0]!)),
+    );
+    expect(differences.find((d) => d.id === nowhere.callId)?.detail).toMatch(/pending at its origin nyc/);
+  });
+
+  it("without the origin audited, reports audio that no audited site holds", () => {
+    const nowhere = call({ audioState: "pending" });
+    const copied = call({ audioState: "present" });
+    const threeSites: Topology = {
+      sites: [site("nyc"), site("lon"), site("sfo")],
+      links: [...twoWay("nyc", "lon"), ...twoWay("nyc", "sfo")],
+    };
+    const differences = compareCalls(
+      sitesOf({ lon: [nowhere, copied], sfo: [nowhere, { ...copied, audioState: "pending" }] }),
+      new Expectations(threeSites),
+      options,
+    );
+    expect(differences.map((d) => [d.id, d.site, d.cause])).toEqual(
+      [
+        [nowhere.callId, "lon", "audio-missing-at-origin"],
+        [nowhere.callId, "sfo", "audio-missing-at-origin"],
+        [copied.callId, "sfo", "audio-pending"],
+      ].sort((a, b) => a[0]!.localeCompare(b[0]!)),
+    );
+  });
+
   it("follows a chain: the far end expects the origin's calls", () => {
     const chain: Topology = {
       sites: [site("nyc"), site("lon"), site("sfo")],

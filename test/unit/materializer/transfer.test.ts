@@ -83,8 +83,11 @@ describe("audio transfer decisions", () => {
     expect(
       failureReason([
         { site: "lon", key: "l", outcome: "absent" },
-        { site: "nyc", key: "o", outcome: "checksum-mismatch", detail: "head sha256 x" },
+        { site: "nyc", key: "o", outcome: "checksum-mismatch", detail: "cached sha256 x" },
+        { site: "sfo", key: "l", outcome: "unverified", detail: "socket hang up" },
       ]),
-    ).toBe("lon:l absent; nyc:o checksum-mismatch (head sha256 x)");
+    ).toBe(
+      "lon:l absent; nyc:o checksum-mismatch (cached sha256 x); sfo:l not yet verified (socket hang up)",
+    );
   });
 });

@@ -8,6 +8,7 @@ export type DifferenceCause =
   | "audio-pending"
   | "audio-failed"
   | "audio-mismatch"
+  | "audio-missing-at-origin"
   | "conflicting"
   | "diverged";
 
@@ -26,9 +27,33 @@ export interface CompareOptions {
 }
 
 /**
+ * Why a call's audio cannot reach the sites, when the sites cannot get it from anywhere: its origin (when
+ * audited) does not hold it verified, or else no audited site does. Undefined while the audio is
+ * reachable, or the call too recent for its origin to have verified it yet.
+ */
+function audioMissingAtOrigin(
+  call: CallSummary,
+  holders: Array<[string, CallSummary]>,
+  options: CompareOptions,
+): string | undefined {
+  if (call.audioSha256 === null) return undefined;
+  const oldest = Math.min(...holders.map(([, row]) => row.firstSeenAt.getTime()));
+  if (options.now.getTime() - oldest < options.inFlightGraceMs) return undefined;
+  const atOrigin = holders.find(([site]) => site === call.originSite)?.[1];
+  if (atOrigin !== undefined) {
+    return atOrigin.audioState === "present"
+      ? undefined
+      : `audio ${atOrigin.audioState} at its origin ${call.originSite}: the object there is absent or its bytes do not hash to the event's sha256`;
+  }
+  return holders.some(([, row]) => row.audioState === "present")
+    ? undefined
+    : `audio present at none of the audited sites holding the call (its origin ${call.originSite} is not among them)`;
+}
+
+/**
  * Compares the calls of several sites. Each call must be at every site that the topology routes it to
  * (filters applied), with the same audio checksum and its audio present; a call at a site it should
- * never reach is reported too.
+ * never reach is reported too, and so is audio that its origin never had, at every site that holds it.
  */
 export function compareCalls(
   bySite: Map<string, Map<string, CallSummary>>,
@@ -44,6 +69,11 @@ export function compareCalls(
       holders.find(([site]) => site === holders[0]![1].get(callId)!.originSite) ?? holders[0]!;
     const call = reference[1].get(callId)!;
     const newest = Math.max(...holders.map(([, calls]) => calls.get(callId)!.firstSeenAt.getTime()));
+    const missingAtOrigin = audioMissingAtOrigin(
+      call,
+      holders.map(([site, calls]) => [site, calls.get(callId)!]),
+      options,
+    );
     for (const [site, calls] of bySite) {
       const row = calls.get(callId);
       const expected = expectations.expectedAt(site, call.originSite, "calls", call.tenantId, call.groupId);
@@ -76,6 +106,14 @@ export function compareCalls(
           site,
           cause: "audio-mismatch",
           detail: `audio sha256 ${row.audioSha256} here, ${call.audioSha256} at ${reference[0]}`,
+        });
+      } else if (missingAtOrigin !== undefined) {
+        differences.push({
+          kind: "call",
+          id: callId,
+          site,
+          cause: "audio-missing-at-origin",
+          detail: missingAtOrigin,
         });
       } else if (row.audioState === "pending") {
         differences.push({

@@ -1,24 +1,29 @@
-import { ObjectStoreError, type ObjectStore } from "@tandem/object-store";
+import { ObjectStoreError, assertSha256, type ObjectStore } from "@tandem/object-store";
 import { copySources, type SourceOutcome } from "../core/transfer";
 import type { ClaimedTransfer } from "../db/transfers";
 
 export type CopyResult =
   { ok: true; bytesCopied: number; outcomes: SourceOutcome[] } | { ok: false; outcomes: SourceOutcome[] };
 
-function outcomeOf(error: unknown): Pick<SourceOutcome, "outcome" | "detail"> {
+/**
+ * What a failed source amounts to. An object that is there is never called absent: its bytes either
+ * mismatched or could not be read through to the end (not yet verified).
+ */
+function outcomeOf(error: unknown, found: boolean): Pick<SourceOutcome, "outcome" | "detail"> {
   const detail = error instanceof Error ? error.message : String(error);
-  if (error instanceof ObjectStoreError) {
-    const outcome =
-      error.kind === "not-found" ? "absent" : error.kind === "invalid-key" ? "error" : error.kind;
-    return { outcome, detail };
-  }
+  const kind = error instanceof ObjectStoreError ? error.kind : undefined;
+  if (kind === "checksum-mismatch") return { outcome: kind, detail };
+  if (found) return { outcome: "unverified", detail };
+  if (kind === "not-found") return { outcome: "absent", detail };
+  if (kind === "unreachable") return { outcome: kind, detail };
   return { outcome: "error", detail };
 }
 
 /**
  * One attempt to get a verified copy of the call's audio into the local store: already there, else
  * streamed from each source in turn (verified on read and again on write). A mismatching copy is never
- * accepted: the next source is tried.
+ * accepted: the next source is tried. Whatever metadata an object carries, its bytes decide: a checksum
+ * a store cached saves reading them, and without one they are hashed.
  */
 export async function copyAudio(
   transfer: ClaimedTransfer,
@@ -39,20 +44,21 @@ export async function copyAudio(
     const store = stores.get(source.site);
     if (store === undefined) continue;
     const isTarget = source.site === localSite && source.key === transfer.localKey;
+    let found = false;
     try {
       const head = await store.head(source.key);
       if (head === undefined) {
         outcomes.push({ ...source, outcome: "absent" });
         continue;
       }
-      if (head.sha256 !== transfer.sha256) {
-        outcomes.push({ ...source, outcome: "checksum-mismatch", detail: `head sha256 ${head.sha256}` });
-        continue;
-      }
+      found = true;
       if (isTarget) {
+        await assertSha256(store, head, transfer.sha256);
         outcomes.push({ ...source, outcome: "present" });
         return { ok: true, bytesCopied: 0, outcomes };
       }
+      // A cached checksum that differs spares reading the bytes; without one the copy itself verifies.
+      if (head.sha256 !== undefined) await assertSha256(store, head, transfer.sha256);
       const body = await store.get(source.key, { verifySha256: transfer.sha256 });
       const stored = await local.put(transfer.localKey, body, {
         contentType: transfer.contentType,
@@ -61,9 +67,11 @@ export async function copyAudio(
       outcomes.push({ ...source, outcome: "copied" });
       return { ok: true, bytesCopied: stored.sizeBytes, outcomes };
     } catch (error) {
-      outcomes.push({ ...source, ...outcomeOf(error) });
+      outcomes.push({ ...source, ...outcomeOf(error, found) });
       // Nothing can be written while the site's own store is down: the other sources need not be asked.
-      if (isTarget && outcomes.at(-1)?.outcome === "unreachable") return { ok: false, outcomes };
+      if (isTarget && error instanceof ObjectStoreError && error.kind === "unreachable") {
+        return { ok: false, outcomes };
+      }
     }
   }
   return { ok: false, outcomes };

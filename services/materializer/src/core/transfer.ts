@@ -62,14 +62,23 @@ export function afterFailure(
 export interface SourceOutcome {
   site: string;
   key: string;
-  outcome: "copied" | "present" | "absent" | "checksum-mismatch" | "unreachable" | "error";
+  /**
+   * `absent` only when there is no object under the key; an object that is there either mismatched or
+   * is `unverified` (its bytes could not be read through to the end, to be tried again).
+   */
+  outcome: "copied" | "present" | "absent" | "checksum-mismatch" | "unverified" | "unreachable" | "error";
   detail?: string;
 }
+
+const OUTCOME_WORDS: Partial<Record<SourceOutcome["outcome"], string>> = { unverified: "not yet verified" };
 
 /** The reason recorded when no source gave a verified copy. */
 export function failureReason(outcomes: readonly SourceOutcome[]): string {
   if (outcomes.length === 0) return "no source of the audio is known";
   return outcomes
-    .map((o) => `${o.site}:${o.key} ${o.outcome}${o.detail === undefined ? "" : ` (${o.detail})`}`)
+    .map(
+      (o) =>
+        `${o.site}:${o.key} ${OUTCOME_WORDS[o.outcome] ?? o.outcome}${o.detail === undefined ? "" : ` (${o.detail})`}`,
+    )
     .join("; ");
 }

@@ -90,9 +90,13 @@ export class RecorderPublisher {
     });
     if (!checked.ok) throw checked.error;
 
+    // A previous attempt's upload is reused when the store vouches for its checksum; an object without
+    // one (another writer's, or stored before checksums were cached) is replaced by this call's audio.
+    const existing = await this.deps.store.head(objectKey);
     const stored =
-      (await this.deps.store.head(objectKey)) ??
-      (await this.deps.store.put(objectKey, audio.body, { contentType: audio.contentType }));
+      existing?.sha256 !== undefined
+        ? { ...existing, sha256: existing.sha256 }
+        : await this.deps.store.put(objectKey, audio.body, { contentType: audio.contentType });
     if (!audio.body.destroyed) audio.body.destroy();
     const event: CallCompleted = {
       ...checked.value,
