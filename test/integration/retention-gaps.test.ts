@@ -8,6 +8,7 @@ import {
   ensureTopics,
   explicitTopicConfig,
   groupLagRecords,
+  topicRetentionMs,
 } from "@tandem/kafka";
 import { LINK_METRICS, MATERIALIZER_METRICS, bridgeGroupId, metricSamples } from "@tandem/replication";
 import { runBridge, TargetTopicSync } from "../../services/bridge/src";
@@ -98,8 +99,10 @@ describe("retention is part of the contract", () => {
     expect((await explicitConfig(lonAdmin, inherited))["retention.ms"]).toBe("-1");
   });
   it("status warns when a source keeps records for less time than its link's schedule can stay closed", async () => {
-    const setRetention = (value: string) =>
-      sfoAdmin.alterConfigs({
+    // A change acknowledged by the controller reaches the broker's view through the metadata log, later
+    // under load: the broker is asked until it shows the change.
+    const setRetention = async (value: string) => {
+      await sfoAdmin.alterConfigs({
         validateOnly: false,
         resources: [
           {
@@ -109,6 +112,12 @@ describe("retention is part of the contract", () => {
           },
         ],
       });
+      const applied = await waitFor(
+        () => topicRetentionMs(sfoAdmin, USERS_TOPIC),
+        (ms) => ms === Number(value),
+      );
+      expect(applied).toBe(Number(value));
+    };
     await ensureSiteTopics(sfoAdmin);
     await setRetention(String(30 * 86_400_000));
     try {

@@ -16,7 +16,7 @@ import type { SiteEndpoints } from "@tandem/stack";
 import { runBridge } from "../../services/bridge/src";
 import { runMaterializer, type Materializer } from "../../services/materializer/src";
 import { RecorderPublisher, type CallMetadata } from "../../services/recorder/src/publisher";
-import { kafkaFor, readTopic, storeFor } from "../support/clients";
+import { kafkaFor, readTopics, storeFor } from "../support/clients";
 import { freshDatabase } from "../support/databases";
 import { testLogger } from "../support/logger";
 import { stack } from "../support/stack";
@@ -111,30 +111,27 @@ async function tracesInKafka(
   await admin.disconnect();
   const codec = new EventCodec({ host: site.registry.url });
   const found = new Map(tenants.map((t) => [t.tenantId, [] as string[]]));
-  for (const topic of topics) {
-    for (const message of await readTopic(site, topic, { idleMs: 1500, timeoutMs: 60_000 })) {
-      const where = `${site.site} ${topic}/${message.partition}@${message.offset}`;
-      const headers = parseHeaders(message.headers);
-      const decoded =
-        eventKindForTopic(topic) === undefined
-          ? undefined
-          : await codec
-              .decode(message.value, { topic, partition: message.partition, offset: message.offset })
-              .catch(() => undefined);
-      const raw = [
-        message.key ?? Buffer.alloc(0),
-        message.value ?? Buffer.alloc(0),
-        ...Object.values(message.headers ?? {}).flatMap((v) => (v === undefined ? [] : [v].flat())),
-      ].map((part) => (typeof part === "string" ? Buffer.from(part) : part));
-      for (const { tenantId, callIds } of tenants) {
-        const traces = found.get(tenantId)!;
-        if (headers.ok && headers.headers.tenantId === tenantId)
-          traces.push(`${where}: tandem-tenant header`);
-        if (decoded?.event.tenantId === tenantId) traces.push(`${where}: decoded event`);
-        const needles = [tenantId, ...callIds].map((id) => Buffer.from(id));
-        if (raw.some((part) => needles.some((needle) => part.includes(needle))))
-          traces.push(`${where}: bytes`);
-      }
+  for (const message of await readTopics(site, topics, { idleMs: 3000, timeoutMs: 90_000 })) {
+    const { topic } = message;
+    const where = `${site.site} ${topic}/${message.partition}@${message.offset}`;
+    const headers = parseHeaders(message.headers);
+    const decoded =
+      eventKindForTopic(topic) === undefined
+        ? undefined
+        : await codec
+            .decode(message.value, { topic, partition: message.partition, offset: message.offset })
+            .catch(() => undefined);
+    const raw = [
+      message.key ?? Buffer.alloc(0),
+      message.value ?? Buffer.alloc(0),
+      ...Object.values(message.headers ?? {}).flatMap((v) => (v === undefined ? [] : [v].flat())),
+    ].map((part) => (typeof part === "string" ? Buffer.from(part) : part));
+    for (const { tenantId, callIds } of tenants) {
+      const traces = found.get(tenantId)!;
+      if (headers.ok && headers.headers.tenantId === tenantId) traces.push(`${where}: tandem-tenant header`);
+      if (decoded?.event.tenantId === tenantId) traces.push(`${where}: decoded event`);
+      const needles = [tenantId, ...callIds].map((id) => Buffer.from(id));
+      if (raw.some((part) => needles.some((needle) => part.includes(needle)))) traces.push(`${where}: bytes`);
     }
   }
   return found;

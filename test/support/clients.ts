@@ -32,18 +32,31 @@ export async function readTopic(
   topic: string,
   options: { count?: number; timeoutMs?: number; idleMs?: number } = {},
 ): Promise<Array<KafkaMessage & { partition: number }>> {
+  return readTopics(site, [topic], options);
+}
+
+/**
+ * The records of several topics, read by one consumer: one group join for all of them, which matters
+ * at a site of the shared test stack, where every test leaves topics. Ends after `count` records, or
+ * once nothing arrived for `idleMs`.
+ */
+export async function readTopics(
+  site: SiteEndpoints,
+  topics: string[],
+  options: { count?: number; timeoutMs?: number; idleMs?: number } = {},
+): Promise<Array<KafkaMessage & { topic: string; partition: number }>> {
   const kafka = kafkaFor(site);
   const consumer = kafka.consumer({ groupId: `test-reader-${crypto.randomUUID()}` });
-  const messages: Array<KafkaMessage & { partition: number }> = [];
+  const messages: Array<KafkaMessage & { topic: string; partition: number }> = [];
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.subscribe({ topics, fromBeginning: true });
   let lastArrival = Number.POSITIVE_INFINITY;
   consumer.on(consumer.events.GROUP_JOIN, () => {
     lastArrival = Date.now();
   });
   await consumer.run({
-    eachMessage: async ({ message, partition }) => {
-      messages.push({ ...message, partition });
+    eachMessage: async ({ message, topic, partition }) => {
+      messages.push({ ...message, topic, partition });
       lastArrival = Date.now();
     },
   });

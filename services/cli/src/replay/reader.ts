@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { Admin, Consumer, IHeaders, Kafka } from "kafkajs";
 import { isRetriableCrash, SupervisedConsumer } from "@tandem/kafka";
+import { retryWithBackoff } from "@tandem/runtime";
 import type { OffsetRange, PartitionOffsets } from "./plan";
 
 export interface ReadRecord {
@@ -13,6 +14,9 @@ export interface ReadRecord {
   value: Buffer | null;
   headers: IHeaders;
 }
+
+/** Attempts to join the read's group before a retriable failure is reported (about a minute of backoff). */
+const START_ATTEMPTS = 8;
 
 export async function partitionOffsets(admin: Admin, topic: string): Promise<PartitionOffsets[]> {
   const offsets = await admin.fetchTopicOffsets(topic);
@@ -135,7 +139,12 @@ export async function readRanges(
   try {
     // Partitions without a range are assigned too (the group takes whole topics): they stay paused.
     idle = await partitionsOutside(kafka, topics, (t, p) => wanted.has(key(t, p)));
-    await consumer.start();
+    // A coordinator still loading its groups (a broker that just started or moved leaders) is waited for.
+    await retryWithBackoff(() => consumer.start(), {
+      maxAttempts: START_ATTEMPTS,
+      retryIf: (error) => error instanceof Error && isRetriableCrash(error),
+      signal: options.signal,
+    });
     await done;
   } finally {
     options.signal?.removeEventListener("abort", onAbort);

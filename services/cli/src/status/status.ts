@@ -104,10 +104,12 @@ export async function collectStatus(
       const retentionRisks: string[] = [];
       try {
         await admin.connect();
-        lagRecords = await linkLagRecords(admin, link);
+        // Apart, so that a lag that cannot be read does not hide a retention risk, nor the reverse.
+        lagRecords = await linkLagRecords(admin, link).catch(() => undefined);
         for (const stream of link.streams) {
           const topic = STREAM_TOPICS[stream];
-          const risk = retentionRisk(link.schedule, await topicRetentionMs(admin, topic));
+          const retentionMs = await topicRetentionMs(admin, topic).catch(() => undefined);
+          const risk = retentionMs === undefined ? undefined : retentionRisk(link.schedule, retentionMs);
           if (risk !== undefined) retentionRisks.push(`${topic} at ${link.from}: ${risk}`);
         }
       } catch {
