@@ -19,10 +19,10 @@ import { remoteTopic } from "@tandem/replication";
 import { CALLS_TOPIC, EventCodec, USERS_TOPIC, parseWireFormat } from "@tandem/events";
 import { createKafka } from "@tandem/kafka";
 import { createLogger } from "@tandem/runtime";
-import { LocalStack, versions } from "@tandem/stack";
+import { versions } from "@tandem/stack";
 import { continuousLink, localTopology, writeTopologyFile } from "../services/cli/src/local-topology";
 import { resolveMirrorMakerClasspath } from "./mm2/artifacts";
-import { createTopic, emptyCluster, produceBacklog, producePaced } from "./mm2/clusters";
+import { benchStack, createTopic, emptyCluster, produceBacklog, producePaced } from "./mm2/clusters";
 import { newestProfile, summarizeProfile } from "./mm2/cpu-profile";
 import { LatencyProbe, endOffsetSum, percentile, waitForRecords } from "./mm2/measure";
 import { javaRuntime, startMirrorMaker, startTandemBridge, type MirrorProcess } from "./mm2/mirrors";
@@ -218,12 +218,7 @@ function table(results: Result[], schemaId: number): string {
 async function main(): Promise<void> {
   const logger = createLogger("bench");
   logger.level = "warn";
-  const stack = new LocalStack({
-    dataDir: DATA_DIR,
-    sites: [SOURCE, TARGET],
-    basePort: 27100,
-    progress: (message) => process.stderr.write(`[stack] ${message}\n`),
-  });
+  const stack = benchStack(DATA_DIR, [SOURCE, TARGET], 27100);
   const endpoints = await stack.up();
   const clients: Array<{ disconnect(): Promise<void> }> = [];
   try {

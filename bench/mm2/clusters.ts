@@ -1,5 +1,16 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Admin, Message, Producer } from "kafkajs";
+import { LocalStack } from "@tandem/stack";
+
+/** A benchmark's own local stack (its data directory and ports), reporting its progress on stderr. */
+export function benchStack(dataDir: string, sites: string[], basePort: number): LocalStack {
+  return new LocalStack({
+    dataDir,
+    sites,
+    basePort,
+    progress: (message) => process.stderr.write(`[stack] ${message}\n`),
+  });
+}
 
 /**
  * Empties a benchmark cluster: deletes every topic but Kafka's own (`__*`) and every consumer group, so

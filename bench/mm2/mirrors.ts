@@ -45,6 +45,8 @@ export interface BridgeProcessOptions {
   topologyFile: string;
   site: string;
   logFile: string;
+  /** `--instance`: several bridges of one site share its links' partitions. */
+  instance?: string;
   /** When set, the bridge runs with `--cpu-prof` and writes its profile there on exit. */
   cpuProfileDir?: string;
 }
@@ -68,6 +70,7 @@ export function startTandemBridge(options: BridgeProcessOptions): MirrorProcess 
       options.site,
       "--role",
       "bridge",
+      ...(options.instance === undefined ? [] : ["--instance", options.instance]),
     ],
     { stdio: ["ignore", log, log], env: { ...process.env, TANDEM_LOG_LEVEL: "info" } },
   );

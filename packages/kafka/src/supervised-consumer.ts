@@ -118,7 +118,7 @@ export class SupervisedConsumer {
    * Runs a batch's work until it succeeds, backing off between attempts and heartbeating the group while it
    * waits. Undefined when the batch is abandoned uncommitted, because its consumer stopped or its partition
    * moved: the partition's next reader starts from the committed offset, whereas retrying would hold up the
-   * consumer's stop (and its replacement) forever.
+   * consumer's stop (and its replacement) forever. An error that `final` accepts is thrown at once.
    */
   async retryBatch<T>(
     payload: EachBatchPayload,
@@ -126,6 +126,7 @@ export class SupervisedConsumer {
     options: {
       policy?: BackoffPolicy;
       onRetry?: (attempt: number, error: unknown, waitMs: number) => void;
+      final?: (error: unknown) => boolean;
     } = {},
   ): Promise<T | undefined> {
     const policy = options.policy ?? this.options.backoff ?? DEFAULT_BACKOFF;
@@ -134,6 +135,7 @@ export class SupervisedConsumer {
       try {
         return await work();
       } catch (error) {
+        if (options.final?.(error)) throw error;
         const waitMs = backoffDelay(Math.min(attempt - 1, 30), Math.random, policy);
         options.onRetry?.(attempt, error, waitMs);
         for (let left = waitMs; left > 0; left -= HEARTBEAT_SLICE_MS) {

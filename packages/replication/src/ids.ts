@@ -17,9 +17,12 @@ export const bridgeGroupId = (link: LinkEnds): string => `tandem-bridge.${link.f
 export const bridgeTransactionGroupId = (link: LinkEnds): string =>
   `tandem-bridge-eos.${link.from}-${link.to}`;
 
-/** Exactly-once: the transactional id of one bridge instance serving the link. */
-export const bridgeTransactionalId = (link: LinkEnds, instance: string): string =>
-  `${bridgeGroupId(link)}.${instance}`;
+/**
+ * Exactly-once: the transactional id of the writer of one source partition, whichever instance owns it.
+ * Per partition, not per instance, so that the partition's next owner fences its previous one.
+ */
+export const bridgeTransactionalId = (link: LinkEnds, topic: string, partition: number): string =>
+  `${bridgeGroupId(link)}.${topic}.${partition}`;
 
 export const bridgeClientId = (link: LinkEnds): string => `tandem-bridge-${linkName(link)}`;
 

@@ -8,6 +8,8 @@ export const LINK_METRICS = {
   recordsForwarded: "tandem_link_records_forwarded_total",
   bytesForwarded: "tandem_link_bytes_forwarded_total",
   recordsSkipped: "tandem_link_records_skipped_total",
+  alreadyDelivered: "tandem_link_records_already_delivered_total",
+  duplicatesSeen: "tandem_link_duplicates_seen_total",
   errors: "tandem_link_errors_total",
   deadLettered: "tandem_link_dlq_records_total",
   lagRecords: "tandem_link_lag_records",

@@ -21,7 +21,7 @@ describe("names in Kafka", () => {
     expect(linkName(link)).toBe("nyc->lon");
     expect(bridgeGroupId(link)).toBe("tandem-bridge.nyc-lon");
     expect(bridgeTransactionGroupId(link)).toBe("tandem-bridge-eos.nyc-lon");
-    expect(bridgeTransactionalId(link, "host-1")).toBe("tandem-bridge.nyc-lon.host-1");
+    expect(bridgeTransactionalId(link, "calls.completed", 2)).toBe("tandem-bridge.nyc-lon.calls.completed.2");
     expect(bridgeClientId(link)).toBe("tandem-bridge-nyc->lon");
     expect(materializerGroupId("lon")).toBe("tandem-materializer.lon");
   });

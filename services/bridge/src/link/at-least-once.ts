@@ -1,15 +1,23 @@
 import type { Kafka, Producer, TopicMessages } from "kafkajs";
-import type { Delivery } from "./delivery";
+import type { Delivery, PartitionWriter } from "./delivery";
 
 /** Idempotent writes acknowledged by every replica; the source offsets are committed afterwards. */
 export class AtLeastOnceDelivery implements Delivery {
   private readonly producer: Producer;
+  /** Every partition's: the target keeps no position, so every batch is forwarded whole. */
+  private readonly shared: PartitionWriter;
 
   constructor(
     kafka: Kafka,
     readonly partitionsConsumedConcurrently: number,
   ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.shared = {
+      resumeFrom: -1n,
+      deliver: async (requests: TopicMessages[][]) => {
+        for (const topicMessages of requests) await this.producer.sendBatch({ topicMessages, acks: -1 });
+      },
+    };
   }
 
   connect(): Promise<void> {
@@ -20,13 +28,9 @@ export class AtLeastOnceDelivery implements Delivery {
     return this.producer.disconnect();
   }
 
-  resumeFrom(): Promise<bigint> {
-    return Promise.resolve(-1n);
-  }
+  assigned(): void {}
 
-  async deliver(requests: TopicMessages[][]): Promise<void> {
-    for (const topicMessages of requests) await this.producer.sendBatch({ topicMessages, acks: -1 });
+  writer(): Promise<PartitionWriter> {
+    return Promise.resolve(this.shared);
   }
-
-  forget(): void {}
 }

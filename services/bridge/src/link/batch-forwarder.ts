@@ -1,10 +1,11 @@
 import type { Batch, KafkaMessage, Message, Producer } from "kafkajs";
 import type { LinkConfig } from "@tandem/config";
-import { DLQ_TOPIC, HEARTBEATS_TOPIC } from "@tandem/events";
+import { DLQ_TOPIC, HEADER_EVENT_ID, HEARTBEATS_TOPIC } from "@tandem/events";
 import { deadLetterMessage } from "@tandem/kafka";
 import { HEARTBEAT_FORWARDED_AT_HEADER, parseHeartbeat } from "@tandem/replication";
 import { isPermanent, type Logger } from "@tandem/runtime";
 import { chunkBySize } from "../core/batching";
+import { DuplicateWindow } from "../core/duplicate-window";
 import { planRecord, type PlanContext, type PlannerPorts } from "../core/record-planner";
 import type { RelayPlan } from "../core/relay-plan";
 import type { Delivery } from "./delivery";
@@ -20,12 +21,16 @@ export interface Forwarded {
   next: string;
 }
 
+/** Per source partition, the event ids kept to spot one delivered twice: a few batches' worth. */
+const DUPLICATE_WINDOW_IDS = 10_000;
+
 /**
  * A link's data path: each source batch is planned record by record, what cannot cross goes to the source
  * site's DLQ, the rest is delivered to the target.
  */
 export class BatchForwarder {
   private readonly ports: PlannerPorts;
+  private readonly window = new DuplicateWindow(DUPLICATE_WINDOW_IDS);
 
   constructor(
     private readonly deps: {
@@ -62,29 +67,58 @@ export class BatchForwarder {
   /** Resolves once the target holds the batch; throws when it must be tried again. */
   async forward(batch: Batch): Promise<Forwarded> {
     const { topic, partition } = batch;
-    const skipBelow = await this.deps.delivery.resumeFrom(topic, partition);
-    const { forwards, deadLetters, bytes } = await this.plan(batch.messages, { topic, partition, skipBelow });
+    const writer = await this.deps.delivery.writer({ topic, partition });
+    const { forwards, deadLetters, bytes, alreadyDelivered } = await this.plan(batch.messages, {
+      topic,
+      partition,
+      skipBelow: writer.resumeFrom,
+    });
     if (deadLetters.length > 0) {
       await this.deps.sourceProducer.send({ topic: DLQ_TOPIC, acks: -1, messages: deadLetters });
     }
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    await this.deps.delivery.deliver(chunkBySize(forwards, this.deps.maxRequestBytes), {
-      topic,
-      partition,
-      next,
-    });
+    await writer.deliver(chunkBySize(forwards, this.deps.maxRequestBytes), next);
+    this.countDuplicates(topic, partition, forwards, alreadyDelivered);
     return { forwarded: forwards.length, deadLettered: deadLetters.length, bytes, next };
+  }
+
+  /**
+   * Detection beside prevention: what was read again but not forwarded, and any event id this process
+   * delivers twice from a partition (a redelivery, or the source holding the event twice).
+   */
+  private countDuplicates(
+    topic: string,
+    partition: number,
+    forwards: Message[],
+    alreadyDelivered: number,
+  ): void {
+    const { linkId, logger, metrics } = this.deps;
+    metrics.alreadyDelivered.inc({ link: linkId }, alreadyDelivered);
+    const ids = forwards.flatMap((m) => m.headers?.[HEADER_EVENT_ID]?.toString() ?? []);
+    const seen = this.window.delivered(`${topic}/${partition}`, ids);
+    if (seen.length === 0) return;
+    metrics.duplicatesSeen.inc({ link: linkId }, seen.length);
+    logger.warn(
+      { topic, partition, count: seen.length, eventIds: seen.slice(0, 5) },
+      "event ids delivered twice",
+    );
   }
 
   private async plan(
     messages: KafkaMessage[],
     at: Pick<PlanContext, "topic" | "partition" | "skipBelow">,
-  ): Promise<{ forwards: Array<Message & { topic: string }>; deadLetters: Message[]; bytes: number }> {
+  ): Promise<{
+    forwards: Array<Message & { topic: string }>;
+    deadLetters: Message[];
+    bytes: number;
+    alreadyDelivered: number;
+  }> {
     const { link, linkId, relayPlan, metrics } = this.deps;
     const context: PlanContext = { link, linkId, relayPlan, ...at };
     const forwards: Array<Message & { topic: string }> = [];
     const deadLetters: Message[] = [];
     let bytes = 0;
+    let alreadyDelivered = 0;
     for (const message of messages) {
       const plan = await planRecord(message, context, this.ports);
       switch (plan.action) {
@@ -113,10 +147,11 @@ export class BatchForwarder {
           );
           break;
         case "drop":
+          if (plan.reason === "recorded-at-target") alreadyDelivered++;
           break;
       }
     }
-    return { forwards, deadLetters, bytes };
+    return { forwards, deadLetters, bytes, alreadyDelivered };
   }
 
   private deadLetter(

@@ -1,11 +1,19 @@
 import type { TopicMessages } from "kafkajs";
 
-/** A source partition's batch, as the target records it. */
-export interface SourcePosition {
+export interface SourcePartition {
   topic: string;
   partition: number;
-  /** The source offset after the batch. */
-  next: string;
+}
+
+/** Writes a source partition's batches to the target. */
+export interface PartitionWriter {
+  /** The first offset of the source partition that the target has not recorded yet; -1 when unknown. */
+  readonly resumeFrom: bigint;
+  /**
+   * Writes a batch's records, already cut into requests, and `next`, the source offset after the batch;
+   * resolves once the target acknowledged it all.
+   */
+  deliver(requests: TopicMessages[][], next: string): Promise<void>;
 }
 
 /** How a link writes to the target: at-least-once, or exactly-once in a transaction with the source offsets. */
@@ -14,10 +22,19 @@ export interface Delivery {
   readonly partitionsConsumedConcurrently: number;
   connect(): Promise<void>;
   disconnect(): Promise<void>;
-  /** The first offset of a source partition that the target has not recorded yet; -1 when unknown. */
-  resumeFrom(topic: string, partition: number): Promise<bigint>;
-  /** Writes a batch's records, already cut into requests; resolves once the target acknowledged it all. */
-  deliver(requests: TopicMessages[][], position: SourcePosition): Promise<void>;
-  /** After a rebalance, what is known of the partitions is learnt again. */
-  forget(): void;
+  /** The source partitions this instance owns since the group's latest assignment. */
+  assigned(partitions: SourcePartition[]): void;
+  /** The writer of a source partition's next batch: a batch is planned from its `resumeFrom` and delivered by it. */
+  writer(at: SourcePartition): Promise<PartitionWriter>;
+}
+
+/** The target refused a batch because another writer of its source partition took over since. */
+export class FencedError extends Error {
+  constructor(
+    readonly at: SourcePartition,
+    cause: unknown,
+  ) {
+    super(`fenced: a newer writer of ${at.topic}/${at.partition} took over`, { cause });
+    this.name = "FencedError";
+  }
 }

@@ -9,6 +9,8 @@ export class LinkMetrics {
   readonly recordsForwarded: Counter<"link">;
   readonly bytesForwarded: Counter<"link">;
   readonly recordsSkipped: Counter<"link" | "reason">;
+  readonly alreadyDelivered: Counter<"link">;
+  readonly duplicatesSeen: Counter<"link">;
   readonly errors: Counter<"link" | "kind">;
   readonly deadLettered: Counter<"link">;
   readonly lagRecords: Gauge<"link">;
@@ -38,9 +40,21 @@ export class LinkMetrics {
       labelNames: ["link", "reason"],
       registers,
     });
+    this.alreadyDelivered = new Counter({
+      name: LINK_METRICS.alreadyDelivered,
+      help: "Records read again at the source and not forwarded: the target had recorded them (exactly-once)",
+      labelNames: ["link"],
+      registers,
+    });
+    this.duplicatesSeen = new Counter({
+      name: LINK_METRICS.duplicatesSeen,
+      help: "Records forwarded whose event id this process had delivered from the same partition lately",
+      labelNames: ["link"],
+      registers,
+    });
     this.errors = new Counter({
       name: LINK_METRICS.errors,
-      help: "Failed attempts (target or source unreachable, registry errors)",
+      help: "Failed attempts (target or source unreachable, registry errors, fenced by a newer writer)",
       labelNames: ["link", "kind"],
       registers,
     });

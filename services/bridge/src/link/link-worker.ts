@@ -1,4 +1,5 @@
 import os from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Admin, EachBatchPayload, Kafka, Producer } from "kafkajs";
 import { DEFAULT_TUNING, type LinkConfig, type SiteConfig, type Tuning } from "@tandem/config";
 import { HEARTBEATS_TOPIC } from "@tandem/events";
@@ -16,6 +17,7 @@ import {
   bridgeGroupId,
   bridgeTransactionGroupId,
   bridgeTransactionalId,
+  gapComponent,
   linkName,
   STREAM_TOPICS,
   type LostRange,
@@ -25,7 +27,7 @@ import { sourceTopics } from "../core/routing";
 import { retentionRisk } from "../core/schedule";
 import { AtLeastOnceDelivery } from "./at-least-once";
 import { BatchForwarder } from "./batch-forwarder";
-import type { Delivery } from "./delivery";
+import { FencedError, type Delivery } from "./delivery";
 import { ExactlyOnceDelivery } from "./exactly-once";
 import { HeartbeatEmitter } from "./heartbeat-emitter";
 import { LagTracker } from "./lag-tracker";
@@ -33,6 +35,9 @@ import type { LinkMetrics, LinkState } from "./link-metrics";
 import { ScheduleGate } from "./schedule-gate";
 import { SchemaTranslator } from "./schema-translator";
 import { TargetTopicSync } from "./topic-sync";
+
+/** kafkajs's default `heartbeatInterval`, which the bridge's consumer keeps. */
+const KAFKAJS_HEARTBEAT_INTERVAL_MS = 3000;
 
 export interface LinkWorkerOptions {
   link: LinkConfig;
@@ -47,7 +52,7 @@ export interface LinkWorkerOptions {
    * latencies always use the wall clock, so that other sites can compare them with theirs.
    */
   now?: () => Date;
-  /** Distinguishes instances of the same link (transactional id); defaults to the host name. */
+  /** Names this instance in its logs (a fenced instance says which it is); defaults to the host name. */
   instanceId?: string;
   /** The topology's `tuning.bridge`; the three options below override it (tests shorten them). */
   tuning?: Tuning["bridge"];
@@ -109,7 +114,7 @@ export class LinkWorker {
     this.groupId = bridgeGroupId(link);
     this.sourceRetentionMs = options.source.retentionMs;
     this.targetRetentionMs = options.target.retentionMs;
-    this.logger = options.logger.child({ link: this.id });
+    this.logger = options.logger.child({ link: this.id, instance: options.instanceId ?? os.hostname() });
     this.metrics = options.metrics;
     const tuning = options.tuning ?? DEFAULT_TUNING.bridge;
     this.backoff = options.backoff ?? { ...DEFAULT_BACKOFF, ...tuning.retry };
@@ -122,10 +127,16 @@ export class LinkWorker {
     this.topics = new TargetTopicSync(this.sourceAdmin, this.targetAdmin);
     this.delivery =
       link.delivery === "exactly-once"
-        ? new ExactlyOnceDelivery(targetKafka, this.targetAdmin, {
-            transactionalId: bridgeTransactionalId(link, options.instanceId ?? os.hostname()),
-            eosGroupId: bridgeTransactionGroupId(link),
-          })
+        ? new ExactlyOnceDelivery(
+            targetKafka,
+            this.targetAdmin,
+            {
+              transactionalId: ({ topic, partition }) => bridgeTransactionalId(link, topic, partition),
+              eosGroupId: bridgeTransactionGroupId(link),
+            },
+            this.logger,
+            tuning.partitionsConcurrently,
+          )
         : new AtLeastOnceDelivery(targetKafka, tuning.partitionsConcurrently);
     this.forwarder = new BatchForwarder({
       link,
@@ -269,10 +280,14 @@ export class LinkWorker {
       backoff: this.backoff,
       onLostRange: (range) => this.recordLostRange(range),
       events: {
-        // A rebalance may move partitions elsewhere: what is known of them is learnt again from the next batches.
+        // A rebalance may move partitions elsewhere: what is known of them is learnt again.
         created: (consumer) =>
-          consumer.on(consumer.events.GROUP_JOIN, () => {
-            this.delivery.forget();
+          consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+            this.delivery.assigned(
+              Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) =>
+                partitions.map((partition) => ({ topic, partition })),
+              ),
+            );
             this.lag.clear();
           }),
         crashed: (error) => this.failed("consumer", error),
@@ -300,7 +315,7 @@ export class LinkWorker {
     const gap = {
       ...range,
       site: this.link.from,
-      component: `bridge ${this.id}`,
+      component: gapComponent.bridge(this.link),
       groupId: this.groupId,
       detectedAt: new Date().toISOString(),
     };
@@ -333,15 +348,39 @@ export class LinkWorker {
     );
   }
 
+  /**
+   * The partition moved to another instance while this one was silent (paused past its session): the
+   * batch is dropped unwritten, and the group is asked whether this instance still belongs to it before
+   * it writes anything more, so that it does not fence the new owner in turn.
+   */
+  private async fenced(payload: EachBatchPayload, error: FencedError): Promise<void> {
+    this.metrics.errors.inc({ link: this.id, kind: "fenced" });
+    this.logger.warn(
+      { ...error.at, error: error.cause instanceof Error ? error.cause.message : String(error.cause) },
+      "fenced: another instance took over this partition; its writes here are refused, rejoining the group",
+    );
+    // kafkajs heartbeats at most once per interval; after it, the answer is the group's current word.
+    await sleep(KAFKAJS_HEARTBEAT_INTERVAL_MS, undefined, { signal: this.abort.signal }).catch(() => {});
+    // Throws when the group moved on without this member: kafkajs then rejoins, with its new assignment.
+    await payload.heartbeat();
+  }
+
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const { topic, partition } = batch;
     this.lag.fetched(topic, partition, Number(batch.offsetLag()), batch.messages[0]?.timestamp);
     if (this.gate.isClosed || this.abort.signal.aborted) return;
 
-    const delivered = await this.consumer.retryBatch(payload, () => this.forwarder.forward(batch), {
-      onRetry: (_attempt, error) => this.failed("deliver", error),
-    });
+    const delivered = await this.consumer
+      .retryBatch(payload, () => this.forwarder.forward(batch), {
+        onRetry: (_attempt, error) => this.failed("deliver", error),
+        final: (error) => error instanceof FencedError,
+      })
+      .catch(async (error: unknown) => {
+        if (!(error instanceof FencedError)) throw error;
+        await this.fenced(payload, error);
+        return undefined;
+      });
     if (delivered === undefined) return;
     this.working();
 
