@@ -8,6 +8,7 @@ import {
   ensureTopics,
   explicitTopicConfig,
   groupLagRecords,
+  setTopicConfig,
   topicRetentionMs,
 } from "@tandem/kafka";
 import { LINK_METRICS, MATERIALIZER_METRICS, bridgeGroupId, metricSamples } from "@tandem/replication";
@@ -98,6 +99,33 @@ describe("retention is part of the contract", () => {
     });
     expect((await explicitConfig(lonAdmin, inherited))["retention.ms"]).toBe("-1");
   });
+  it("a remote topic takes later changes of its source's settings, keeping its own other settings", async () => {
+    const topic = `${upstreamSite()}.${CALLS_TOPIC}`;
+    await ensureTopics(sfoAdmin, [{ topic, numPartitions: 1 }]);
+    const sync = new TargetTopicSync(sfoAdmin, lonAdmin);
+    await sync.targetPartition(topic, topic, 0);
+    expect(await sync.syncConfigs()).toEqual([]);
+    await setTopicConfig(
+      lonAdmin,
+      topic,
+      new Map([
+        ["retention.ms", "-1"],
+        ["min.insync.replicas", "1"],
+      ]),
+    );
+    await setTopicConfig(sfoAdmin, topic, new Map([["retention.ms", "3600000"]]));
+    await waitFor(
+      () => explicitConfig(sfoAdmin, topic),
+      (config) => config["retention.ms"] === "3600000",
+    );
+    expect(await sync.syncConfigs()).toEqual([topic]);
+    const synced = await waitFor(
+      async () => Object.fromEntries(await explicitTopicConfig(lonAdmin, topic)),
+      (config) => config["retention.ms"] === "3600000",
+    );
+    expect(synced).toMatchObject({ "retention.ms": "3600000", "min.insync.replicas": "1" });
+  });
+
   it("status warns when a source keeps records for less time than its link's schedule can stay closed", async () => {
     // A change acknowledged by the controller reaches the broker's view through the metadata log, later
     // under load: the broker is asked until it shows the change.

@@ -5,6 +5,7 @@ export {
   groupLagRecords,
   partitionCount,
   explicitTopicConfig,
+  setTopicConfig,
   topicRetentionMs,
   DEFAULT_PARTITIONS,
   REPLICATED_TOPIC_CONFIGS,

@@ -18,9 +18,44 @@ export async function ensureTopics(
   try {
     await admin.createTopics({ topics: missing, waitForLeaders: true });
   } catch (error) {
-    const alreadyExists = (error as { type?: string }).type === "TOPIC_ALREADY_EXISTS";
+    const type = protocolErrorType(error);
     const nested = (error as { errors?: Array<{ type?: string }> }).errors;
-    if (!alreadyExists && !nested?.every((e) => e.type === "TOPIC_ALREADY_EXISTS")) throw error;
+    if (type === "UNKNOWN_TOPIC_OR_PARTITION") {
+      // Created by the controller, not yet in the broker's metadata (KRaft applies it a moment later, more
+      // under load); kafkajs waits out only a missing leader.
+      await awaitLeaders(
+        admin,
+        missing.map((t) => t.topic),
+      );
+    } else if (type !== "TOPIC_ALREADY_EXISTS" && !nested?.every((e) => e.type === "TOPIC_ALREADY_EXISTS")) {
+      throw error;
+    }
+  }
+}
+
+/** The Kafka error code's name of a kafkajs error, or of the error it wraps. */
+function protocolErrorType(error: unknown): string | undefined {
+  for (let e = error as { type?: string; cause?: unknown } | undefined; e !== undefined;) {
+    if (e.type !== undefined) return e.type;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+const LEADER_WAIT_MS = 30_000;
+
+async function awaitLeaders(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + LEADER_WAIT_MS;
+  for (;;) {
+    try {
+      const { topics: described } = await admin.fetchTopicMetadata({ topics });
+      if (described.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics without a leader after ${LEADER_WAIT_MS / 1000} s: ${topics.join(", ")}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
@@ -54,25 +89,48 @@ export async function partitionCount(admin: Admin, topic: string): Promise<numbe
  */
 export const REPLICATED_TOPIC_CONFIGS = ["retention.ms", "cleanup.policy", "max.message.bytes"] as const;
 
-async function describeTopicConfig(admin: Admin, topic: string, names: readonly string[]) {
+async function describeTopicConfig(admin: Admin, topic: string, names?: readonly string[]) {
   const described = await admin.describeConfigs({
-    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [...names] }],
+    resources: [
+      {
+        type: ConfigResourceTypes.TOPIC,
+        name: topic,
+        ...(names === undefined ? {} : { configNames: [...names] }),
+      },
+    ],
     includeSynonyms: false,
   });
   return described.resources[0]?.configEntries ?? [];
 }
 
-/** The settings of `topic` among `names` that are set on the topic itself, not inherited from the broker. */
+/**
+ * The settings of `topic` (among `names`, all when none are given) that are set on the topic itself, not
+ * inherited from the broker.
+ */
 export async function explicitTopicConfig(
   admin: Admin,
   topic: string,
-  names: readonly string[],
+  names?: readonly string[],
 ): Promise<Map<string, string>> {
   const explicit = new Map<string, string>();
   for (const entry of await describeTopicConfig(admin, topic, names)) {
     if (!entry.isDefault && entry.configValue !== null) explicit.set(entry.configName, entry.configValue);
   }
   return explicit;
+}
+
+/** Replaces the settings set on `topic` itself by `config` (kafkajs has no incremental alteration). */
+export async function setTopicConfig(admin: Admin, topic: string, config: ReadonlyMap<string, string>) {
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [
+      {
+        type: ConfigResourceTypes.TOPIC,
+        name: topic,
+        configEntries: [...config].map(([name, value]) => ({ name, value })),
+      },
+    ],
+  });
 }
 
 /** How long a topic keeps its records, inherited from the broker or not; -1 for ever. */

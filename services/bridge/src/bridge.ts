@@ -18,6 +18,7 @@ export interface BridgeOptions {
   heartbeatIntervalMs?: number;
   topicRefreshMs?: number;
   backoff?: BackoffPolicy;
+  topicConfigSyncMs?: number;
 }
 
 export interface RunningBridge {
@@ -55,6 +56,7 @@ export async function runBridge(options: BridgeOptions): Promise<RunningBridge> 
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         topicRefreshMs: options.topicRefreshMs,
         backoff: options.backoff,
+        topicConfigSyncMs: options.topicConfigSyncMs,
       }),
   );
   const byRouteId = new Map(workers.map((w) => [w.id.replace("->", "-"), w]));

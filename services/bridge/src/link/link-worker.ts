@@ -38,6 +38,8 @@ import { TargetTopicSync } from "./topic-sync";
 
 /** kafkajs's default `heartbeatInterval`, which the bridge's consumer keeps. */
 const KAFKAJS_HEARTBEAT_INTERVAL_MS = 3000;
+/** How often remote topics take their source's settings again: MirrorMaker 2's default interval. */
+const TOPIC_CONFIG_SYNC_MS = 10 * 60_000;
 
 export interface LinkWorkerOptions {
   link: LinkConfig;
@@ -59,6 +61,8 @@ export interface LinkWorkerOptions {
   heartbeatIntervalMs?: number;
   topicRefreshMs?: number;
   backoff?: BackoffPolicy;
+  /** Between two copies of the source topics' settings to the remote topics. */
+  topicConfigSyncMs?: number;
 }
 
 export interface LinkStatus {
@@ -102,6 +106,8 @@ export class LinkWorker {
   private readonly gate: ScheduleGate;
   private readonly consumer: SupervisedConsumer;
   private readonly abort = new AbortController();
+  private readonly topicConfigSyncMs: number;
+  private configSyncTimer: NodeJS.Timeout | undefined;
   private currentState: LinkState = "starting";
   private lastForwardedAt: Date | undefined;
   private lastError: string | undefined;
@@ -119,6 +125,7 @@ export class LinkWorker {
     const tuning = options.tuning ?? DEFAULT_TUNING.bridge;
     this.backoff = options.backoff ?? { ...DEFAULT_BACKOFF, ...tuning.retry };
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? tuning.heartbeatIntervalMs;
+    this.topicConfigSyncMs = options.topicConfigSyncMs ?? TOPIC_CONFIG_SYNC_MS;
     const sourceKafka = createKafka(options.source.kafka, bridgeClientId(link), this.logger);
     const targetKafka = createKafka(options.target.kafka, bridgeClientId(link), this.logger);
     this.sourceAdmin = sourceKafka.admin();
@@ -172,12 +179,14 @@ export class LinkWorker {
     await this.connect();
     this.heartbeats.start(this.heartbeatIntervalMs);
     this.lag.start();
+    this.configSyncTimer = setInterval(() => void this.syncTopicConfigs(), this.topicConfigSyncMs);
     await this.gate.start();
   }
 
   /** Finishes the batch in flight (its offsets are committed), then disconnects. */
   async stop(): Promise<void> {
     this.abort.abort();
+    clearInterval(this.configSyncTimer);
     this.gate.stop();
     this.heartbeats.stop();
     this.lag.stop();
@@ -239,6 +248,8 @@ export class LinkWorker {
         await ensureSiteTopics(this.sourceAdmin, this.sourceRetentionMs);
         await ensureSiteTopics(this.targetAdmin, this.targetRetentionMs);
         await this.topics.ensureStreamTopics(this.link);
+        // Remote topics that existed before this start may lag behind a change made at the source meanwhile.
+        await this.syncTopicConfigs();
         await this.warnOfRetentionRisk();
         await this.sourceProducer.connect();
         await this.delivery.connect();
@@ -307,6 +318,19 @@ export class LinkWorker {
       const topic = STREAM_TOPICS[stream];
       const risk = retentionRisk(this.link.schedule, await topicRetentionMs(this.sourceAdmin, topic));
       if (risk !== undefined) this.logger.warn({ site: this.link.from, topic }, `retention risk: ${risk}`);
+    }
+  }
+
+  private async syncTopicConfigs(): Promise<void> {
+    try {
+      const altered = await this.topics.syncConfigs();
+      if (altered.length > 0)
+        this.logger.info(
+          { site: this.link.to, topics: altered },
+          "remote topics took their source's settings",
+        );
+    } catch (error) {
+      this.logger.warn({ err: error }, "topic settings not synced; next attempt at the next interval");
     }
   }
 
