@@ -7,6 +7,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
+          // The property tests run thousands of cases; they share two cores with the integration stack.
+          testTimeout: 30_000,
         },
       },
       {

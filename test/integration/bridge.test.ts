@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { CALLS_TOPIC } from "@tandem/events";
+import { ensureSiteTopics } from "@tandem/kafka";
+import { bridgeGroupId, LINK_METRICS } from "@tandem/replication";
+import { retryWithBackoff } from "@tandem/runtime";
 import { runBridge, type RunningBridge } from "../../services/bridge/src";
 import { kafkaFor } from "../support/clients";
 import { callsAt, publishCalls, waitFor } from "../support/events";
@@ -205,6 +208,79 @@ describe("bridge between real clusters", () => {
       (c) => c.length >= 30,
     );
     expect(new Set(eventIds(arrived))).toEqual(new Set(sentIds(sent)));
+  });
+
+  it("counts the records it reads again that the target holds, and an event id it delivers twice", async () => {
+    const exactlyOnce = link("nyc", "lon", { delivery: "exactly-once" });
+    const tenant = randomUUID();
+    const admin = kafkaFor(nyc).admin();
+    await admin.connect();
+    try {
+      await ensureSiteTopics(admin);
+      // A topic just created may not have its leader known to the broker for a moment.
+      const before = await retryWithBackoff(() => admin.fetchTopicOffsets(CALLS_TOPIC), { maxAttempts: 8 });
+      const first = await bridge([exactlyOnce]);
+      await publishCalls(nyc, 5, tenant);
+      await waitFor(
+        () => callsAt(lon, remote("nyc"), tenant),
+        (c) => c.length >= 5,
+      );
+      await first.stop();
+      running.splice(running.indexOf(first), 1);
+      // The source group's position goes back before the 5 calls, as after a commit lost in a crash.
+      await admin.setOffsets({
+        groupId: bridgeGroupId(exactlyOnce),
+        topic: CALLS_TOPIC,
+        partitions: before.map((p) => ({ partition: p.partition, offset: p.high })),
+      });
+      const second = await bridge([exactlyOnce], { opsPort: 0 });
+      const counter = async (name: string) => {
+        const text = await (await fetch(`http://127.0.0.1:${second.opsPort}/metrics`)).text();
+        return Number(new RegExp(`^${name}\\{link="nyc->lon"\\} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+      };
+      expect(
+        await waitFor(
+          () => counter(LINK_METRICS.alreadyDelivered),
+          (n) => n >= 5,
+        ),
+      ).toBe(5);
+
+      // A recorder that retried after a lost acknowledgement: the same event twice in the source.
+      const [twin] = await publishCalls(nyc, 1, tenant);
+      await waitFor(
+        () => callsAt(lon, remote("nyc"), tenant),
+        (c) => c.length >= 6,
+      );
+      const original = (await callsAt(nyc, CALLS_TOPIC, tenant)).find(
+        (c) => c.event.eventId === twin!.eventId,
+      )!;
+      const producer = kafkaFor(nyc).producer();
+      await producer.connect();
+      await producer.send({
+        topic: CALLS_TOPIC,
+        acks: -1,
+        messages: [
+          {
+            key: original.message.key,
+            value: original.message.value,
+            headers: original.message.headers,
+            partition: original.partition,
+          },
+        ],
+      });
+      await producer.disconnect();
+      expect(
+        await waitFor(
+          () => counter(LINK_METRICS.duplicatesSeen),
+          (n) => n >= 1,
+        ),
+      ).toBe(1);
+      const atLon = await callsAt(lon, remote("nyc"), tenant);
+      expect(atLon.filter((c) => c.event.eventId === twin!.eventId)).toHaveLength(2);
+      expect(atLon).toHaveLength(7);
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it("serves Prometheus metrics and health per link", async () => {
