@@ -2,8 +2,16 @@ import fs from "node:fs";
 import { Command } from "commander";
 import pino from "pino";
 import { registryAuthOf, type SiteConfig } from "@tandem/config";
-import { CALLS_TOPIC, EventCodec, HybridLogicalClock, USERS_TOPIC } from "@tandem/events";
+import {
+  CALLS_TOPIC,
+  EventCodec,
+  HybridLogicalClock,
+  USERS_TOPIC,
+  merge,
+  type VersionVector,
+} from "@tandem/events";
 import { createKafka, ensureSiteTopics } from "@tandem/kafka";
+import { createPool, userStatesById } from "@tandem/materializer";
 import { openObjectStore, type ObjectStore } from "@tandem/object-store";
 import { RecorderPublisher } from "@tandem/recorder";
 import { defaults } from "../defaults";
@@ -20,20 +28,23 @@ interface PublishFlags {
   json?: boolean;
 }
 
-/** A site's server that did not answer: nothing was published. */
-class Unreachable extends Error {
-  constructor(what: string, cause: unknown) {
-    super(
-      `${what} unreachable: ${cause instanceof Error ? cause.message : String(cause)}; nothing published`,
-    );
-  }
-}
-
+/** A site's server that did not answer, or not as expected: one line, and nothing was published. */
 async function reach<T>(what: string, attempt: () => Promise<T>): Promise<T> {
   try {
     return await attempt();
   } catch (error) {
-    throw new Unreachable(what, error);
+    throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}; nothing published`);
+  }
+}
+
+/** The user's version as the site's database holds it: {} for a user it does not know yet. */
+async function siteVersionOf(site: SiteConfig, userId: string): Promise<VersionVector> {
+  const pool = createPool(site.postgres, 1);
+  try {
+    const state = (await userStatesById(pool, [userId])).get(userId);
+    return (state?.identity ?? []).reduce<VersionVector>((version, s) => merge(version, s.version), {});
+  } finally {
+    await pool.end();
   }
 }
 
@@ -62,14 +73,14 @@ async function withPublisher<T>(
   const codec = new EventCodec({ host: site.registry.url, auth: registryAuthOf(site.registry), clientId });
   const store = openObjectStore(site.objectStore);
   try {
-    await reach(`site ${site.id}: Kafka`, async () => {
+    await reach(`site ${site.id}: Kafka unreachable`, async () => {
       await producer.connect();
       // A site where no Tandem service ran yet has no topics; the recorder simulator creates them too.
       const admin = kafka.admin({ retry: { retries: 2 } });
       await admin.connect();
       await ensureSiteTopics(admin, site.retentionMs).finally(() => admin.disconnect());
     });
-    await reach(`site ${site.id}: schema registry`, () => codec.register(topic));
+    await reach(`site ${site.id}: schema registry unreachable`, () => codec.register(topic));
     const clock = new HybridLogicalClock(() => Date.now());
     return await use(new RecorderPublisher({ site: site.id, producer, codec, store, clock }), store);
   } finally {
@@ -122,7 +133,7 @@ Examples:
       const { call, format, planned } = parseCallMeta(flags.meta, readJsonObject(flags.meta), site.id);
       readableFile(flags.audio);
       const event = await withPublisher(site, CALLS_TOPIC, async (publisher, store) => {
-        await reach(`site ${site.id}: object store`, () => store.head(planned.audio!.objectKey));
+        await reach(`site ${site.id}: object store unreachable`, () => store.head(planned.audio!.objectKey));
         const body = fs.createReadStream(flags.audio);
         return publisher.publishCallCompleted(call, { ...format, body });
       });
@@ -140,7 +151,15 @@ Examples:
     .action(async (flags: PublishFlags) => {
       const site = siteIn(flags);
       const edit = parseUserMeta(flags.meta, readJsonObject(flags.meta), site.id);
-      const event = await withPublisher(site, USERS_TOPIC, (publisher) => publisher.publishUserChanged(edit));
+      // Based on what the site knows of the user, so that the edit supersedes it rather than conflicts.
+      const baseVersion =
+        edit.baseVersion ??
+        (await reach(`site ${site.id}: cannot read the user's version from PostgreSQL`, () =>
+          siteVersionOf(site, edit.userId),
+        ));
+      const event = await withPublisher(site, USERS_TOPIC, (publisher) =>
+        publisher.publishUserChanged({ ...edit, baseVersion }),
+      );
       print(flags.json, { userId: event.userId, eventId: event.eventId });
     });
   return publish;

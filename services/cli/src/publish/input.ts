@@ -79,7 +79,7 @@ function checked<T>(file: string, check: () => T, nameOf = (field: string) => fi
   } catch (error) {
     if (error instanceof ValidationError) {
       throw new UsageError(
-        `${file}: ${error.issues.map((i) => `${nameOf(i.path) || "(file)"}: ${i.problem}`).join("; ")}`,
+        `${file}: ${error.issues.map((i) => `${nameOf(i.path) || "(top level)"}: ${i.problem}`).join("; ")}`,
       );
     }
     if (error instanceof PermanentError) throw new UsageError(`${file}: ${error.message}`);
