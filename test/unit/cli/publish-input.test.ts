@@ -43,6 +43,13 @@ describe("publish: reading a metadata file", () => {
 });
 
 describe("publish: a call's metadata", () => {
+  it("is documented in docs/recorders.md as examples/publish/call.json has it", () => {
+    const doc = fs.readFileSync(path.resolve(EXAMPLES, "../../docs/recorders.md"), "utf8");
+    const section = doc.slice(doc.indexOf("## No Kafka client?"));
+    const [, shown] = /```json\n([\s\S]*?)```/.exec(section) ?? [];
+    expect(JSON.parse(shown!)).toEqual(example("call.json"));
+  });
+
   it("accepts the example, deriving the event id, origin and object key as the publisher does", () => {
     const meta = example("call.json");
     const { call, format, planned } = parseCallMeta("call.json", meta, "nyc");
