@@ -5,6 +5,7 @@ import { conflictsCommand } from "./commands/conflicts";
 import { demoCommand } from "./commands/demo";
 import { gapsCommand } from "./commands/gaps";
 import { inspectCommand } from "./commands/inspect";
+import { publishCommand } from "./commands/publish";
 import { replayCommand } from "./commands/replay";
 import { repairCommand } from "./commands/repair";
 import { replicateCommand } from "./commands/replicate";
@@ -21,6 +22,7 @@ const program = new Command("tandem")
   .addCommand(statusCommand())
   .addCommand(gapsCommand())
   .addCommand(replicateCommand())
+  .addCommand(publishCommand())
   .addCommand(inspectCommand())
   .addCommand(replayCommand())
   .addCommand(verifyCommand())

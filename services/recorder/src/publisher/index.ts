@@ -1,5 +1,8 @@
 export {
   RecorderPublisher,
+  callEventFor,
+  userEventFor,
+  type AudioDescription,
   type AudioInput,
   type CallMetadata,
   type UserEdit,

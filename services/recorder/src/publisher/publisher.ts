@@ -9,7 +9,7 @@ import {
   buildHeaders,
   validateCallCompleted,
   validateUserChanged,
-  type AudioRef,
+  type Hlc,
   type CallCompleted,
   type EventCodec,
   type UserChanged,
@@ -47,7 +47,63 @@ export interface UserEdit {
 /** Where the version of a user as the site knows it comes from (the site's materialized users). */
 export type BaseVersionSource = (userId: string) => Promise<VersionVector>;
 
+/** Stands for the key until the ids it is derived from are known to be valid. */
+const PENDING_OBJECT_KEY = "pending";
+
 const EMPTY_FIELDS: UserFields = { name: null, email: null, extensions: null, role: null, active: null };
+
+/** The audio's description; its size and sha256 are measured while it is stored. */
+export type AudioDescription = Omit<AudioInput, "body">;
+
+/**
+ * The event a call is published as, before its audio is stored (size 0, sha256 of zeros): the checks,
+ * without I/O. Invalid input throws a ValidationError naming the fields.
+ */
+export function callEventFor(site: string, call: CallMetadata, format: AudioDescription): CallCompleted {
+  const checked = validateCallCompleted({
+    ...call,
+    // String(): a missing call id is reported by the validation, not by the derivation.
+    eventId: uuidv5(String(call.callId), CALL_EVENT_NAMESPACE),
+    originSite: site,
+    audio: {
+      objectKey: PENDING_OBJECT_KEY,
+      sizeBytes: 0,
+      sha256: "0".repeat(64),
+      contentType: format.contentType,
+      codec: format.codec,
+      channels: format.channels,
+      sampleRateHz: format.sampleRateHz,
+    },
+  });
+  if (!checked.ok) throw checked.error;
+  const objectKey = audioObjectKey(call.tenantId, call.startedAtMs, call.callId);
+  return { ...checked.value, audio: { ...checked.value.audio!, objectKey } };
+}
+
+/** The event an edit is published as, given the version it is based on and the writer's clock. */
+export function userEventFor(
+  site: string,
+  edit: UserEdit,
+  baseVersion: VersionVector,
+  hlc: Hlc,
+): UserChanged {
+  const changes = edit.operation === "UPSERT" ? (edit.changes ?? {}) : {};
+  const changedFields = (Object.keys(changes) as UserFieldName[]).filter((f) => changes[f] !== undefined);
+  const checked = validateUserChanged({
+    eventId: edit.eventId ?? crypto.randomUUID(),
+    userId: edit.userId,
+    tenantId: edit.tenantId,
+    groupId: edit.groupId,
+    operation: edit.operation,
+    changedFields,
+    fields: { ...EMPTY_FIELDS, ...changes },
+    hlc,
+    baseVersion,
+    originSite: site,
+  });
+  if (!checked.ok) throw checked.error;
+  return checked.value;
+}
 
 /**
  * What a recorder embeds to publish: audio to the site's object store first, then the event to the
@@ -71,25 +127,8 @@ export class RecorderPublisher {
    * uploads nothing twice. Invalid input throws before anything is written.
    */
   async publishCallCompleted(call: CallMetadata, audio: AudioInput): Promise<CallCompleted> {
-    const eventId = uuidv5(call.callId, CALL_EVENT_NAMESPACE);
-    const objectKey = audioObjectKey(call.tenantId, call.startedAtMs, call.callId);
-    const placeholder: AudioRef = {
-      objectKey,
-      sizeBytes: 0,
-      sha256: "0".repeat(64),
-      contentType: audio.contentType,
-      codec: audio.codec,
-      channels: audio.channels,
-      sampleRateHz: audio.sampleRateHz,
-    };
-    const checked = validateCallCompleted({
-      ...call,
-      eventId,
-      originSite: this.deps.site,
-      audio: placeholder,
-    });
-    if (!checked.ok) throw checked.error;
-
+    const planned = callEventFor(this.deps.site, call, audio);
+    const objectKey = planned.audio!.objectKey;
     // A previous attempt's upload is reused when the store vouches for its checksum; an object without
     // one (another writer's, or stored before checksums were cached) is replaced by this call's audio.
     const existing = await this.deps.store.head(objectKey);
@@ -99,8 +138,8 @@ export class RecorderPublisher {
         : await this.deps.store.put(objectKey, audio.body, { contentType: audio.contentType });
     if (!audio.body.destroyed) audio.body.destroy();
     const event: CallCompleted = {
-      ...checked.value,
-      audio: { ...placeholder, sizeBytes: stored.sizeBytes, sha256: stored.sha256 },
+      ...planned,
+      audio: { ...planned.audio!, sizeBytes: stored.sizeBytes, sha256: stored.sha256 },
     };
     await this.send(CALLS_TOPIC, event.callId, event, event.tenantId, event.groupId);
     return event;
@@ -111,30 +150,9 @@ export class RecorderPublisher {
     const baseVersion = edit.baseVersion ?? (await this.deps.baseVersions?.(edit.userId)) ?? {};
     // The edit's clock must exceed every clock in the version it saw, or it could lose to its own past.
     for (const seen of Object.values(baseVersion)) this.deps.clock.receive(seen);
-    const changes = edit.operation === "UPSERT" ? (edit.changes ?? {}) : {};
-    const changedFields = (Object.keys(changes) as UserFieldName[]).filter((f) => changes[f] !== undefined);
-    const candidate: UserChanged = {
-      eventId: edit.eventId ?? crypto.randomUUID(),
-      userId: edit.userId,
-      tenantId: edit.tenantId,
-      groupId: edit.groupId,
-      operation: edit.operation,
-      changedFields,
-      fields: { ...EMPTY_FIELDS, ...changes },
-      hlc: this.deps.clock.now(),
-      baseVersion,
-      originSite: this.deps.site,
-    };
-    const checked = validateUserChanged(candidate);
-    if (!checked.ok) throw checked.error;
-    await this.send(
-      USERS_TOPIC,
-      checked.value.userId,
-      checked.value,
-      checked.value.tenantId,
-      checked.value.groupId,
-    );
-    return checked.value;
+    const event = userEventFor(this.deps.site, edit, baseVersion, this.deps.clock.now());
+    await this.send(USERS_TOPIC, event.userId, event, event.tenantId, event.groupId);
+    return event;
   }
 
   private async send(
