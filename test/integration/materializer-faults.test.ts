@@ -239,7 +239,10 @@ describe("materializer faults at lon", () => {
         const withAudio = rows.filter((r) => r.audio_state !== "none");
         return (
           rows.length === 3 &&
-          withAudio.every((r) => r.audio_state === "pending" && (r.attempts ?? 0) >= 1) &&
+          // An attempt counts from its claim; its error is recorded once it failed.
+          withAudio.every(
+            (r) => r.audio_state === "pending" && (r.attempts ?? 0) >= 1 && r.last_error !== null,
+          ) &&
           rows
         );
       });
