@@ -24,6 +24,8 @@ export async function readTopicTail(
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, options.timeoutMs ?? 10_000);
     void consumer.run({
+      // Nothing committed: the broker drops the throwaway group once it is empty, instead of keeping it.
+      autoCommit: false,
       eachMessage: async ({ partition, message }) => {
         read.push({ ...message, partition });
         if (Number(message.offset) >= (remaining.get(partition) ?? -1)) remaining.delete(partition);
