@@ -5,7 +5,7 @@ export { redactedConfig, REDACTED } from "./redact";
 export { TopologyError } from "./problems";
 export type { Problem } from "./problems";
 export type { Env } from "./env";
-export { STREAMS, DELIVERY_MODES, SASL_MECHANISMS } from "./types";
+export { STREAMS, DELIVERY_MODES, SASL_MECHANISMS, WEEKDAYS, streamSchedule } from "./types";
 export type {
   AllowDeny,
   DeliveryMode,
@@ -16,6 +16,8 @@ export type {
   LinkConfig,
   LinkFilters,
   LinkSchedule,
+  PeriodicSchedule,
+  Weekday,
   MergePolicy,
   ObjectStoreConfig,
   PostgresConfig,
@@ -31,3 +33,4 @@ export type {
 } from "./types";
 export { registryAuthOf } from "./registry-auth";
 export { DEFAULT_TUNING, tuningOf } from "./tuning";
+export { daysLabel, hhmmMinutes, windowSpans, DAY_MINUTES, WEEK_MINUTES } from "./week";

@@ -14,12 +14,15 @@ import type {
   PostgresConfig,
   RegistryConfig,
   SiteConfig,
+  Stream,
   Topology,
 } from "./types";
+import { daysLabel, parseDays, spansOverlap, windowSpans } from "./week";
 
 /** Site ids become topic prefixes (`<site>.calls.completed`), so `tandem` would collide with internal topics. */
 const RESERVED_SITE_IDS: readonly string[] = ["tandem"];
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
+const WINDOW_END = /^(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -63,6 +66,8 @@ const uuid = z
   .refine((id) => isUuid(id.toLowerCase()), { error: "expected a UUID" })
   .transform((id) => id.toLowerCase());
 const hhmm = z.string().regex(HH_MM, { error: "expected HH:MM" });
+/** A window may end at 24:00, so that a whole day can be written. */
+const windowEnd = z.string().regex(WINDOW_END, { error: "expected HH:MM (24:00 for the end of the day)" });
 
 const broker = z.string().refine(
   (address) => {
@@ -226,30 +231,89 @@ const filters: z.ZodType<LinkFilters> = z.strictObject({
   groups: allowDeny.default(noFilter),
 });
 
+const timeZone = z
+  .string()
+  .refine(isTimeZone, { error: "expected an IANA time zone such as Europe/London" })
+  .transform((tz) => new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone);
+
+const days = z.union([z.string(), z.array(z.string())]).transform((value, ctx) => {
+  const parsed = parseDays(value);
+  if (typeof parsed !== "string") return parsed;
+  ctx.addIssue({ code: "custom", message: parsed });
+  return z.NEVER;
+});
+
+const timeWindow = z
+  .strictObject({ start: hhmm, end: windowEnd, days: days.optional() })
+  .superRefine((w, ctx) => {
+    if (w.start === w.end) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["end"],
+        message: "equals start; a window needs a length",
+      });
+    }
+  });
+
+/** Overlapping windows are a typo more often than an intent; their union would hide it. */
+const windows = z
+  .array(timeWindow)
+  .min(1, { error: "list at least one window" })
+  .superRefine((list, ctx) => {
+    list.forEach((window, index) => {
+      const earlier = list.findIndex(
+        (other, i) =>
+          i < index && windowSpans(other).some((a) => windowSpans(window).some((b) => spansOverlap(a, b))),
+      );
+      if (earlier >= 0) {
+        const other = list[earlier]!;
+        ctx.addIssue({
+          code: "custom",
+          path: [index],
+          message: `overlaps windows[${earlier}] (${other.start}-${other.end} ${daysLabel(other.days)})`,
+        });
+      }
+    });
+  });
+
+const PERIOD_FORM =
+  "expected a duration from 1m to 24h, such as 1h (for daily or weekly ticks use at and days)";
+const period = z.string({ error: PERIOD_FORM }).transform((text, ctx) => {
+  const value = ms(text as ms.StringValue);
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 60_000 || value > 86_400_000) {
+    ctx.addIssue({ code: "custom", message: PERIOD_FORM });
+    return z.NEVER;
+  }
+  return value;
+});
+
+const periodic = z
+  .strictObject({
+    kind: z.literal("periodic"),
+    timeZone: timeZone.default("UTC"),
+    every: period.optional(),
+    at: z
+      .union([hhmm, z.array(hhmm).min(1, { error: "list at least one time" })])
+      .transform((value) => [...new Set(typeof value === "string" ? [value] : value)].sort())
+      .optional(),
+    days: days.optional(),
+  })
+  .superRefine((p, ctx) => {
+    if ((p.every === undefined) === (p.at === undefined)) {
+      ctx.addIssue({ code: "custom", message: "give either every (a period) or at (times of day)" });
+    }
+    if (p.days !== undefined && p.every !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["days"], message: "goes with at, not with every" });
+    }
+  })
+  .transform(({ every, ...rest }) => ({ ...rest, ...(every === undefined ? {} : { everyMs: every }) }));
+
 const schedule: z.ZodType<LinkSchedule> = z.preprocess(
   kindShorthand,
   z.discriminatedUnion("kind", [
     z.strictObject({ kind: z.literal("continuous") }),
-    z.strictObject({
-      kind: z.literal("windows"),
-      timeZone: z
-        .string()
-        .refine(isTimeZone, { error: "expected an IANA time zone such as Europe/London" })
-        .transform((tz) => new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone),
-      windows: z
-        .array(
-          z.strictObject({ start: hhmm, end: hhmm }).superRefine((w, ctx) => {
-            if (w.start === w.end) {
-              ctx.addIssue({
-                code: "custom",
-                path: ["end"],
-                message: "equals start; a window needs a length",
-              });
-            }
-          }),
-        )
-        .min(1, { error: "list at least one window" }),
-    }),
+    z.strictObject({ kind: z.literal("windows"), timeZone, windows }),
+    periodic,
     z.strictObject({ kind: z.literal("manual") }),
   ]),
 );
@@ -265,14 +329,27 @@ const streams = z
     });
   });
 
-const link: z.ZodType<LinkConfig> = z.strictObject({
-  from: nonEmpty,
-  to: nonEmpty,
-  streams: streams.default(() => [...STREAMS]),
-  filters: filters.default(() => ({ tenants: noFilter(), groups: noFilter() })),
-  schedule: schedule.default({ kind: "continuous" }),
-  delivery: z.enum(DELIVERY_MODES).default("at-least-once"),
-});
+const link: z.ZodType<LinkConfig> = z
+  .strictObject({
+    from: nonEmpty,
+    to: nonEmpty,
+    streams: streams.default(() => [...STREAMS]),
+    filters: filters.default(() => ({ tenants: noFilter(), groups: noFilter() })),
+    schedule: schedule.default({ kind: "continuous" }),
+    schedules: z.partialRecord(z.enum(STREAMS), schedule).default(() => ({})),
+    delivery: z.enum(DELIVERY_MODES).default("at-least-once"),
+  })
+  .superRefine((l, ctx) => {
+    for (const stream of Object.keys(l.schedules) as Stream[]) {
+      if (!l.streams.includes(stream)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["schedules", stream],
+          message: `${stream} is not one of the link's streams (${l.streams.join(", ")})`,
+        });
+      }
+    }
+  });
 
 export const topologySchema: z.ZodType<Topology> = z.strictObject({
   sites: z.array(site).min(1, { error: "declare at least one site" }),

@@ -85,22 +85,56 @@ export interface LinkFilters {
   groups: AllowDeny;
 }
 
-/** Local wall-clock times `HH:MM`; `end` before `start` means the window runs across midnight. */
+/** Days of the week in the order of JavaScript's `getUTCDay()`. */
+export const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/**
+ * Local wall-clock times `HH:MM`; `end` before `start` means the window runs across midnight. `days`, when
+ * given, are the days the window starts on (a Friday 22:00-06:00 window ends on Saturday morning).
+ */
 export interface TimeWindow {
   start: string;
   end: string;
+  days?: Weekday[];
+}
+
+/**
+ * A periodic schedule runs a catch-up at each tick and pauses again once caught up. Ticks follow the local
+ * clock: every `everyMs` from each local midnight, or at the `at` times on `days` (every day without).
+ */
+export interface PeriodicSchedule {
+  kind: "periodic";
+  timeZone: string;
+  everyMs?: number;
+  at?: string[];
+  days?: Weekday[];
 }
 
 export type LinkSchedule =
-  { kind: "continuous" } | { kind: "windows"; timeZone: string; windows: TimeWindow[] } | { kind: "manual" };
+  | { kind: "continuous" }
+  | { kind: "windows"; timeZone: string; windows: TimeWindow[] }
+  | PeriodicSchedule
+  | { kind: "manual" };
 
 export interface LinkConfig {
   from: string;
   to: string;
   streams: Stream[];
   filters: LinkFilters;
+  /** The schedule of every stream that `schedules` does not name. */
   schedule: LinkSchedule;
+  /** Streams with a schedule of their own ("calls now, users at night"). */
+  schedules?: Partial<Record<Stream, LinkSchedule>>;
   delivery: DeliveryMode;
+}
+
+/** The schedule a stream of the link follows. */
+export function streamSchedule(
+  link: Pick<LinkConfig, "schedule" | "schedules">,
+  stream: Stream,
+): LinkSchedule {
+  return link.schedules?.[stream] ?? link.schedule;
 }
 
 export interface RetryTuning {

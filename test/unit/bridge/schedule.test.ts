@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { LinkSchedule, TimeWindow } from "@tandem/config";
+import { WEEKDAYS, type LinkSchedule, type TimeWindow, type Weekday } from "@tandem/config";
 import {
   longestClosedMs,
   nextChange,
@@ -132,10 +132,13 @@ describe("nextChange", () => {
     const hhmm = fc
       .tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 3 }))
       .map(([h, q]) => `${String(h).padStart(2, "0")}:${String(q * 15).padStart(2, "0")}`);
+    const days = fc.option(fc.subarray<Weekday>([...WEEKDAYS], { minLength: 1 }), { nil: undefined });
     const window = fc
-      .tuple(hhmm, hhmm)
+      .tuple(hhmm, hhmm, days)
       .filter(([start, end]) => start !== end)
-      .map(([start, end]): TimeWindow => ({ start, end }));
+      .map(([start, end, list]): TimeWindow =>
+        list === undefined ? { start, end } : { start, end, days: list },
+      );
     // Instants in 2024-2026, which include every zone's daylight-saving changes.
     const instant = fc
       .integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2026, 11, 31) })
@@ -149,13 +152,15 @@ describe("nextChange", () => {
           const schedule: LinkSchedule = { kind: "windows", timeZone, windows: list };
           const state = scheduleState(schedule, now);
           const change = nextChange(schedule, now);
-          const limit = change?.getTime() ?? now.getTime() + 2 * 86_400_000;
+          // Two days minute by minute; a change days away (windows on some weekdays) is checked at its edge.
+          const limit = Math.min(change?.getTime() ?? Infinity, now.getTime() + 2 * 86_400_000);
           for (let t = Math.floor(now.getTime() / 60_000 + 1) * 60_000; t < limit; t += 60_000) {
             expect(scheduleState(schedule, new Date(t))).toBe(state);
           }
           if (change !== undefined) {
             expect(change.getTime()).toBeGreaterThan(now.getTime());
             expect(scheduleState(schedule, change)).not.toBe(state);
+            expect(scheduleState(schedule, new Date(change.getTime() - 60_000))).toBe(state);
           }
         },
       ),

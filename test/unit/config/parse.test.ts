@@ -29,6 +29,7 @@ describe("parseTopology: valid documents", () => {
       streams: ["calls", "users"],
       filters: { tenants: { deny: [] }, groups: { deny: [] } },
       schedule: { kind: "continuous" },
+      schedules: {},
       delivery: "at-least-once",
     });
   });
@@ -238,7 +239,7 @@ describe("parseTopology: mistakes", () => {
       [
         'links[1].schedule.windows[0].start: expected HH:MM, got "25:00"',
         'links[1].schedule.windows[1].start: expected HH:MM, got "1:00"',
-        'links[1].schedule.windows[1].end: expected HH:MM, got "02:60"',
+        'links[1].schedule.windows[1].end: expected HH:MM (24:00 for the end of the day), got "02:60"',
       ],
     ],
     [
@@ -259,7 +260,9 @@ describe("parseTopology: mistakes", () => {
     [
       "unknown schedule kind",
       (doc) => (doc.links[0]!.schedule = "nightly"),
-      ['links[0].schedule.kind: expected one of "continuous", "windows", "manual", got "nightly"'],
+      [
+        'links[0].schedule.kind: expected one of "continuous", "windows", "periodic", "manual", got "nightly"',
+      ],
     ],
     [
       "bad UUID in a filter",

@@ -1,5 +1,15 @@
 import ms from "ms";
-import type { LinkSchedule, TimeWindow } from "@tandem/config";
+import {
+  DAY_MINUTES,
+  hhmmMinutes,
+  WEEK_MINUTES,
+  WEEKDAYS,
+  windowSpans,
+  type LinkSchedule,
+  type PeriodicSchedule,
+  type TimeWindow,
+  type Weekday,
+} from "@tandem/config";
 
 export type ScheduleState = "open" | "closed";
 
@@ -12,9 +22,9 @@ export interface ManualRequest {
 }
 
 const MINUTE_MS = 60_000;
-const DAY_MINUTES = 24 * 60;
-/** Windows repeat daily; a week covers any daylight-saving shift that skips a window for a day. */
-const HORIZON_MS = 8 * DAY_MINUTES * MINUTE_MS;
+const DAY_MS = DAY_MINUTES * MINUTE_MS;
+/** Windows and ticks repeat weekly; a day more covers a daylight-saving shift that skips one. */
+const HORIZON_MS = 8 * DAY_MS;
 
 export function scheduleState(
   schedule: LinkSchedule,
@@ -26,8 +36,9 @@ export function scheduleState(
 }
 
 /**
- * When `scheduleState` will next change, for logs and metrics; undefined if it never will on its own
- * (continuous, manual without a bounded request, windows covering the whole day).
+ * When `scheduleState` will next change, for logs, metrics and `tandem status`; undefined if it never will
+ * on its own (continuous, manual, windows covering the whole week, a catch-up that lasts until caught up).
+ * A periodic schedule opens at its next tick.
  */
 export function nextChange(
   schedule: LinkSchedule,
@@ -52,17 +63,19 @@ function baseOpen(schedule: LinkSchedule, t: number): boolean {
     case "continuous":
       return true;
     case "manual":
+    case "periodic":
       return false;
     case "windows":
-      return inWindows(schedule.windows, localTime(schedule.timeZone, t).minuteOfDay);
+      return inWindows(schedule.windows, localTime(schedule.timeZone, t));
   }
 }
 
 function nextBaseChange(schedule: LinkSchedule, from: number): Date | undefined {
+  if (schedule.kind === "periodic") return nextTick(schedule, new Date(from));
   if (schedule.kind !== "windows") return undefined;
   const { timeZone, windows } = schedule;
-  const boundaries = windows.flatMap((w) => [toMinutes(w.start), toMinutes(w.end)]);
-  const open = (t: number) => inWindows(windows, localTime(timeZone, t).minuteOfDay);
+  const boundaries = windows.flatMap((w) => [hhmmMinutes(w.start), hhmmMinutes(w.end)]);
+  const open = (t: number) => inWindows(windows, localTime(timeZone, t));
   const initial = open(from);
 
   // Offsets are whole minutes, so the state can only change on a minute boundary. Jump from boundary to
@@ -86,26 +99,73 @@ function nextBaseChange(schedule: LinkSchedule, from: number): Date | undefined 
   return undefined;
 }
 
-/** `start <= now < end`; a window whose end is before its start runs across midnight. */
-function inWindows(windows: readonly TimeWindow[], minuteOfDay: number): boolean {
+/**
+ * `start <= now < end` on a day the window starts on; a window whose end is before its start runs across
+ * midnight, into the next day.
+ */
+function inWindows(windows: readonly TimeWindow[], here: LocalTime): boolean {
+  const yesterday = WEEKDAYS[(here.weekday + 6) % 7]!;
+  const today = WEEKDAYS[here.weekday]!;
   return windows.some((w) => {
-    const start = toMinutes(w.start);
-    const end = toMinutes(w.end);
+    const start = hhmmMinutes(w.start);
+    const end = hhmmMinutes(w.end);
+    const on = (day: Weekday) => w.days === undefined || w.days.includes(day);
     return start < end
-      ? minuteOfDay >= start && minuteOfDay < end
-      : minuteOfDay >= start || minuteOfDay < end;
+      ? on(today) && here.minuteOfDay >= start && here.minuteOfDay < end
+      : (on(today) && here.minuteOfDay >= start) || (on(yesterday) && here.minuteOfDay < end);
   });
 }
 
-function toMinutes(hhmm: string): number {
-  const [hours, minutes] = hhmm.split(":").map(Number);
-  return (hours ?? 0) * 60 + (minutes ?? 0);
+/**
+ * The first tick of a periodic schedule after `after`. Ticks are local wall-clock times: a tick in the
+ * hour skipped when clocks go forward comes at the change; when they go back, the repeated hour ticks once.
+ */
+export function nextTick(schedule: PeriodicSchedule, after: Date): Date | undefined {
+  const from = Math.floor(after.getTime() / MINUTE_MS) * MINUTE_MS;
+  const here = localTime(schedule.timeZone, from);
+  const wallTick = nextWallTick(schedule, here.wall);
+  if (wallTick === undefined) return undefined;
+  // The instant whose local clock first reads the tick: the offset now is a guess, then walk minutes.
+  let t = wallTick - here.offsetMinutes * MINUTE_MS;
+  if (localTime(schedule.timeZone, t).wall < wallTick) {
+    while (localTime(schedule.timeZone, t).wall < wallTick) t += MINUTE_MS;
+  } else {
+    while (t - MINUTE_MS > from && localTime(schedule.timeZone, t - MINUTE_MS).wall >= wallTick)
+      t -= MINUTE_MS;
+  }
+  return new Date(Math.max(t, from + MINUTE_MS));
+}
+
+/** The first tick after a local wall-clock time (both as if local time were UTC). */
+function nextWallTick(schedule: PeriodicSchedule, wall: number): number | undefined {
+  const midnight = Math.floor(wall / DAY_MS) * DAY_MS;
+  if (schedule.everyMs !== undefined) {
+    const tick = midnight + (Math.floor((wall - midnight) / schedule.everyMs) + 1) * schedule.everyMs;
+    return tick < midnight + DAY_MS ? tick : midnight + DAY_MS;
+  }
+  const times = (schedule.at ?? []).map((at) => hhmmMinutes(at) * MINUTE_MS);
+  for (let day = midnight; day <= midnight + 7 * DAY_MS; day += DAY_MS) {
+    const weekday = WEEKDAYS[new Date(day).getUTCDay()]!;
+    if (schedule.days !== undefined && !schedule.days.includes(weekday)) continue;
+    const tick = times.map((time) => day + time).find((candidate) => candidate > wall);
+    if (tick !== undefined) return tick;
+  }
+  return undefined;
+}
+
+interface LocalTime {
+  minuteOfDay: number;
+  /** 0 for Sunday, as `WEEKDAYS`. */
+  weekday: number;
+  offsetMinutes: number;
+  /** The local wall-clock time, as the UTC instant that reads the same. */
+  wall: number;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 /** Wall-clock time in a zone, from Intl (which knows the zone's daylight-saving rules). */
-function localTime(timeZone: string, t: number): { minuteOfDay: number; offsetMinutes: number } {
+function localTime(timeZone: string, t: number): LocalTime {
   let formatter = formatters.get(timeZone);
   if (formatter === undefined) {
     formatter = new Intl.DateTimeFormat("en-US", {
@@ -125,36 +185,64 @@ function localTime(timeZone: string, t: number): { minuteOfDay: number; offsetMi
   const minute = part.minute ?? 0;
   const wall = Date.UTC(part.year ?? 0, (part.month ?? 1) - 1, part.day ?? 1, hour, minute);
   const utcMinute = Math.floor(t / MINUTE_MS) * MINUTE_MS;
-  return { minuteOfDay: hour * 60 + minute, offsetMinutes: Math.round((wall - utcMinute) / MINUTE_MS) };
+  return {
+    minuteOfDay: hour * 60 + minute,
+    weekday: new Date(wall).getUTCDay(),
+    offsetMinutes: Math.round((wall - utcMinute) / MINUTE_MS),
+    wall,
+  };
 }
 
 /**
  * The longest time the schedule alone keeps the link closed: 0 for continuous, for ever for manual, the
- * longest stretch between windows otherwise (in local time; a daylight-saving change moves it by an hour).
+ * longest stretch of the week between windows, or between ticks (in local time; a daylight-saving change
+ * moves it by an hour; a periodic catch-up's own length is not known beforehand, so it counts as nothing).
  * Records a source keeps for less than this may be deleted before the link reads them.
  */
 export function longestClosedMs(schedule: LinkSchedule): number {
-  if (schedule.kind === "continuous") return 0;
-  if (schedule.kind === "manual") return Number.POSITIVE_INFINITY;
-  const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-  // Windows as [start, end) minutes on a line of two days, so that one across midnight stays whole.
-  const open = schedule.windows
-    .flatMap((w) => {
-      const start = minutes(w.start);
-      const end = minutes(w.end) > start ? minutes(w.end) : minutes(w.end) + DAY_MINUTES;
-      return [
-        [start, end],
-        [start + DAY_MINUTES, end + DAY_MINUTES],
-      ];
-    })
+  switch (schedule.kind) {
+    case "continuous":
+      return 0;
+    case "manual":
+      return Number.POSITIVE_INFINITY;
+    case "windows":
+      return longestGap(schedule.windows.flatMap(windowSpans)) * MINUTE_MS;
+    case "periodic":
+      return longestGap(tickMinutes(schedule).map((m): [number, number] => [m, m])) * MINUTE_MS;
+  }
+}
+
+/** A periodic schedule's ticks, as minutes from Sunday 00:00 local time. */
+function tickMinutes(schedule: PeriodicSchedule): number[] {
+  const everyMinutes = schedule.everyMs === undefined ? undefined : schedule.everyMs / MINUTE_MS;
+  const ofDay =
+    everyMinutes === undefined
+      ? (schedule.at ?? []).map(hhmmMinutes)
+      : Array.from({ length: Math.ceil(DAY_MINUTES / everyMinutes) }, (_, i) => Math.floor(i * everyMinutes));
+  return WEEKDAYS.flatMap((day, index) =>
+    schedule.days === undefined || schedule.days.includes(day)
+      ? ofDay.map((minute) => index * DAY_MINUTES + minute)
+      : [],
+  );
+}
+
+/** The longest stretch of a repeating week that no span covers, in minutes. */
+function longestGap(spans: [number, number][]): number {
+  if (spans.length === 0) return Number.POSITIVE_INFINITY;
+  // Two weeks on a line, so that a stretch across the week's end stays whole.
+  const line = spans
+    .flatMap(([start, end]) => [
+      [start, end],
+      [start + WEEK_MINUTES, end + WEEK_MINUTES],
+    ])
     .sort((a, b) => a[0]! - b[0]!);
   let longest = 0;
-  let openUntil = open[0]![1]!;
-  for (const [start, end] of open.slice(1)) {
-    longest = Math.max(longest, start! - openUntil);
-    openUntil = Math.max(openUntil, end!);
+  let coveredUntil = line[0]![1]!;
+  for (const [start, end] of line.slice(1)) {
+    longest = Math.max(longest, start! - coveredUntil);
+    coveredUntil = Math.max(coveredUntil, end!);
   }
-  return longest * MINUTE_MS;
+  return longest;
 }
 
 /**
