@@ -808,7 +808,7 @@ function generateTopologies(): TopologyEntry[] {
     'links[0].delivery: expected one of "at-least-once", "exactly-once", got "at-most-once"',
   ]);
   mutated("unknown-schedule", "a nightly schedule", (d) => (d.links[0]!.schedule = "nightly"), [
-    'links[0].schedule.kind: expected one of "continuous", "windows", "manual", got "nightly"',
+    'links[0].schedule.kind: expected one of "continuous", "windows", "periodic", "manual", got "nightly"',
   ]);
   mutated(
     "bad-time-zone",
@@ -832,7 +832,7 @@ function generateTopologies(): TopologyEntry[] {
       }),
     [
       'links[0].schedule.windows[0].start: expected HH:MM, got "25:00"',
-      'links[0].schedule.windows[0].end: expected HH:MM, got "02:60"',
+      'links[0].schedule.windows[0].end: expected HH:MM (24:00 for the end of the day), got "02:60"',
     ],
   );
   mutated(

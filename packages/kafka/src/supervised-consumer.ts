@@ -56,7 +56,7 @@ export class SupervisedConsumer {
   private readonly stopping = new AbortController();
   private consumer: Consumer | undefined;
   private subscribed: string[] = [];
-  private paused = false;
+  private paused: (topic: string) => boolean = () => false;
   private replacing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Per partition, the offset the next batch should start at; learnt again at each group join. */
@@ -98,15 +98,20 @@ export class SupervisedConsumer {
     this.subscribed = [];
   }
 
-  /** Pauses every subscribed topic, also those of a consumer that replaces this one. */
-  pause(): void {
-    this.paused = true;
-    this.consumer?.pause(this.subscribed.map((topic) => ({ topic })));
+  /**
+   * Pauses the subscribed topics `paused` picks and resumes the others, also in a consumer that replaces
+   * this one (a link pauses a stream outside its schedule and keeps the others running).
+   */
+  pauseWhere(paused: (topic: string) => boolean): void {
+    this.paused = paused;
+    if (this.consumer !== undefined) this.applyPause(this.consumer, this.subscribed);
   }
 
-  resume(): void {
-    this.paused = false;
-    this.consumer?.resume(this.subscribed.map((topic) => ({ topic })));
+  private applyPause(consumer: Consumer, topics: readonly string[]): void {
+    const pause = topics.filter((topic) => this.paused(topic));
+    const resume = topics.filter((topic) => !this.paused(topic));
+    if (pause.length > 0) consumer.pause(pause.map((topic) => ({ topic })));
+    if (resume.length > 0) consumer.resume(resume.map((topic) => ({ topic })));
   }
 
   async commitOffsets(offsets: TopicPartitionOffsetAndMetadata[]): Promise<void> {
@@ -185,7 +190,7 @@ export class SupervisedConsumer {
     }
     this.consumer = consumer;
     this.subscribed = topics;
-    if (this.paused) consumer.pause(topics.map((topic) => ({ topic })));
+    this.applyPause(consumer, topics);
     events?.consuming?.(topics);
   }
 

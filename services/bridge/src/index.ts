@@ -5,4 +5,5 @@ export { route, sourceTopics } from "./core/routing";
 export { RelayPlan } from "./core/relay-plan";
 export { TargetTopicSync } from "./link/topic-sync";
 export { applyFilters } from "./core/filters";
-export { scheduleState, nextChange, retentionRisk } from "./core/schedule";
+export { scheduleState, nextChange, nextTick, retentionRisk, scheduleLabel } from "./core/schedule";
+export type { StreamScheduleStatus } from "./link/stream-gates";

@@ -54,10 +54,10 @@ class FakeConsumer {
     return Promise.resolve();
   };
   pause = (topics: Array<{ topic: string }>) => {
-    this.paused = topics.map((t) => t.topic);
+    this.paused = [...new Set([...this.paused, ...topics.map((t) => t.topic)])];
   };
-  resume = () => {
-    this.paused = [];
+  resume = (topics: Array<{ topic: string }>) => {
+    this.paused = this.paused.filter((paused) => !topics.some((t) => t.topic === paused));
   };
 }
 
@@ -134,7 +134,7 @@ describe("a supervised consumer", () => {
     const crashed = vi.fn();
     const { supervised, created, want } = setup({ events: { crashed } });
     await supervised.start();
-    supervised.pause();
+    supervised.pauseWhere(() => true);
     want(["calls.completed", "nyc.calls.completed"]);
     created[0]!.crash(new Error("coordinator gone"));
     await vi.waitFor(() => expect(supervised.topics).toHaveLength(2));
@@ -144,6 +144,21 @@ describe("a supervised consumer", () => {
     expect(created[1]!.paused).toEqual(["calls.completed", "nyc.calls.completed"]);
     await supervised.stop();
     expect(created[1]!.disconnected).toBe(true);
+  });
+
+  it("pauses the topics picked and resumes the others, in a replacing consumer too", async () => {
+    const { supervised, created, want } = setup();
+    want(["calls.completed", "users.changed"]);
+    await supervised.start();
+    supervised.pauseWhere((topic) => topic === "users.changed");
+    expect(created[0]!.paused).toEqual(["users.changed"]);
+    supervised.pauseWhere((topic) => topic === "calls.completed");
+    expect(created[0]!.paused).toEqual(["calls.completed"]);
+    want(["calls.completed", "users.changed", "nyc.calls.completed"]);
+    created[0]!.crash(new Error("coordinator gone"));
+    await vi.waitFor(() => expect(supervised.topics).toHaveLength(3));
+    expect(created[1]!.paused).toEqual(["calls.completed"]);
+    await supervised.stop();
   });
 
   it("resubscribes when the wanted topics change, and only then", async () => {

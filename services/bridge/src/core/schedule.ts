@@ -1,5 +1,6 @@
 import ms from "ms";
 import {
+  daysLabel,
   DAY_MINUTES,
   hhmmMinutes,
   WEEK_MINUTES,
@@ -257,4 +258,26 @@ export function retentionRisk(schedule: LinkSchedule, retentionMs: number): stri
       ? "until an operator's catch-up"
       : `for up to ${ms(closed, { long: true })}`;
   return `records are kept ${ms(retentionMs, { long: true })}, but the ${schedule.kind} schedule can leave them unread ${unread}`;
+}
+
+/** A schedule as `tandem status` shows it: `22:00-06:00 mon-fri Europe/London`, `every 1h UTC`. */
+export function scheduleLabel(schedule: LinkSchedule): string {
+  switch (schedule.kind) {
+    case "continuous":
+    case "manual":
+      return schedule.kind;
+    case "windows":
+      return `${schedule.windows
+        .map((w) =>
+          w.days === undefined ? `${w.start}-${w.end}` : `${w.start}-${w.end} ${daysLabel(w.days)}`,
+        )
+        .join(", ")} ${schedule.timeZone}`;
+    case "periodic": {
+      const ticks =
+        schedule.everyMs !== undefined
+          ? `every ${ms(schedule.everyMs)}`
+          : `at ${(schedule.at ?? []).join(",")}${schedule.days === undefined ? "" : ` ${daysLabel(schedule.days)}`}`;
+      return `periodic ${ticks} ${schedule.timeZone}`;
+    }
+  }
 }

@@ -93,7 +93,7 @@ export class BatchForwarder {
     alreadyDelivered: number,
   ): void {
     const { linkId, logger, metrics } = this.deps;
-    metrics.alreadyDelivered.inc({ link: linkId }, alreadyDelivered);
+    metrics.alreadyDelivered.inc({ link: linkId, topic }, alreadyDelivered);
     const ids = forwards.flatMap((m) => m.headers?.[HEADER_EVENT_ID]?.toString() ?? []);
     const seen = this.window.delivered(`${topic}/${partition}`, ids);
     if (seen.length === 0) return;

@@ -9,7 +9,7 @@ export class LinkMetrics {
   readonly recordsForwarded: Counter<"link">;
   readonly bytesForwarded: Counter<"link">;
   readonly recordsSkipped: Counter<"link" | "reason">;
-  readonly alreadyDelivered: Counter<"link">;
+  readonly alreadyDelivered: Counter<"link" | "topic">;
   readonly duplicatesSeen: Counter<"link">;
   readonly errors: Counter<"link" | "kind">;
   readonly deadLettered: Counter<"link">;
@@ -43,7 +43,7 @@ export class LinkMetrics {
     this.alreadyDelivered = new Counter({
       name: LINK_METRICS.alreadyDelivered,
       help: "Records read again at the source and not forwarded: the target had recorded them (exactly-once)",
-      labelNames: ["link"],
+      labelNames: ["link", "topic"],
       registers,
     });
     this.duplicatesSeen = new Counter({

@@ -1,7 +1,14 @@
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Admin, EachBatchPayload, Kafka, Producer } from "kafkajs";
-import { DEFAULT_TUNING, type LinkConfig, type SiteConfig, type Tuning } from "@tandem/config";
+import {
+  DEFAULT_TUNING,
+  streamSchedule,
+  type LinkConfig,
+  type SiteConfig,
+  type Stream,
+  type Tuning,
+} from "@tandem/config";
 import { HEARTBEATS_TOPIC } from "@tandem/events";
 import {
   createKafka,
@@ -20,6 +27,7 @@ import {
   gapComponent,
   linkName,
   STREAM_TOPICS,
+  streamOf,
   type LostRange,
 } from "@tandem/replication";
 import type { RelayPlan } from "../core/relay-plan";
@@ -32,7 +40,7 @@ import { ExactlyOnceDelivery } from "./exactly-once";
 import { HeartbeatEmitter } from "./heartbeat-emitter";
 import { LagTracker } from "./lag-tracker";
 import type { LinkMetrics, LinkState } from "./link-metrics";
-import { ScheduleGate } from "./schedule-gate";
+import { StreamGates, type StreamScheduleStatus } from "./stream-gates";
 import { SchemaTranslator } from "./schema-translator";
 import { TargetTopicSync } from "./topic-sync";
 
@@ -71,6 +79,8 @@ export interface LinkStatus {
   delivery: LinkConfig["delivery"];
   schedule: LinkConfig["schedule"]["kind"];
   catchUpRequested: boolean;
+  /** Each stream's schedule, whether it is open, and when that changes. */
+  streams: StreamScheduleStatus[];
   lagRecords: number;
   /** Age of the oldest record fetched but not yet forwarded; 0 when caught up. */
   lagSeconds: number;
@@ -103,7 +113,7 @@ export class LinkWorker {
   private readonly forwarder: BatchForwarder;
   private readonly heartbeats: HeartbeatEmitter;
   private readonly lag: LagTracker;
-  private readonly gate: ScheduleGate;
+  private readonly gates: StreamGates;
   private readonly consumer: SupervisedConsumer;
   private readonly abort = new AbortController();
   private readonly topicConfigSyncMs: number;
@@ -159,13 +169,13 @@ export class LinkWorker {
     });
     this.heartbeats = new HeartbeatEmitter(this.sourceProducer, this.id, this.logger);
     this.lag = new LagTracker(this.metrics, this.id);
-    this.gate = new ScheduleGate({
+    this.gates = new StreamGates({
+      link,
       checkIntervalMs: tuning.scheduleCheckMs,
-      schedule: link.schedule,
       now: options.now ?? (() => new Date()),
       logger: this.logger,
-      caughtUp: () => this.caughtUp(),
-      changed: (closed) => this.gateChanged(closed),
+      caughtUp: (stream) => this.caughtUp(stream),
+      changed: () => this.gateChanged(),
     });
     this.consumer = this.supervisedConsumer(sourceKafka, {
       ...tuning,
@@ -180,14 +190,14 @@ export class LinkWorker {
     this.heartbeats.start(this.heartbeatIntervalMs);
     this.lag.start();
     this.configSyncTimer = setInterval(() => void this.syncTopicConfigs(), this.topicConfigSyncMs);
-    await this.gate.start();
+    await this.gates.start();
   }
 
   /** Finishes the batch in flight (its offsets are committed), then disconnects. */
   async stop(): Promise<void> {
     this.abort.abort();
     clearInterval(this.configSyncTimer);
-    this.gate.stop();
+    this.gates.stop();
     this.heartbeats.stop();
     this.lag.stop();
     await this.consumer.stop();
@@ -199,9 +209,9 @@ export class LinkWorker {
     this.setState("stopped");
   }
 
-  /** An operator's catch-up: the link runs whatever its schedule until it has caught up. */
+  /** An operator's catch-up: each stream runs whatever its schedule until it has caught up. */
   requestCatchUp(): void {
-    this.gate.requestCatchUp();
+    this.gates.requestCatchUp();
   }
 
   status(): LinkStatus {
@@ -210,7 +220,8 @@ export class LinkWorker {
       state: this.currentState,
       delivery: this.link.delivery,
       schedule: this.link.schedule.kind,
-      catchUpRequested: this.gate.catchUpRequested,
+      catchUpRequested: this.gates.catchUpRequested,
+      streams: this.gates.status(),
       lagRecords: this.lag.lagRecords(),
       lagSeconds: this.lag.lagSeconds(),
       lastForwardedAt: this.lastForwardedAt?.toISOString(),
@@ -228,7 +239,7 @@ export class LinkWorker {
   /** Out of `starting` or `down` once the link works again. */
   private working(): void {
     if (this.currentState === "starting" || this.currentState === "down") {
-      this.setState(this.gate.isClosed ? "paused" : "running");
+      this.setState(this.gates.allClosed ? "paused" : "running");
     }
   }
 
@@ -316,7 +327,8 @@ export class LinkWorker {
   private async warnOfRetentionRisk(): Promise<void> {
     for (const stream of this.link.streams) {
       const topic = STREAM_TOPICS[stream];
-      const risk = retentionRisk(this.link.schedule, await topicRetentionMs(this.sourceAdmin, topic));
+      const schedule = streamSchedule(this.link, stream);
+      const risk = retentionRisk(schedule, await topicRetentionMs(this.sourceAdmin, topic));
       if (risk !== undefined) this.logger.warn({ site: this.link.from, topic }, `retention risk: ${risk}`);
     }
   }
@@ -355,17 +367,16 @@ export class LinkWorker {
     await recordGap(this.sourceProducer, gap);
   }
 
-  private gateChanged(closed: boolean): void {
-    if (closed) this.consumer.pause();
-    else this.consumer.resume();
-    if (this.currentState !== "down") this.setState(closed ? "paused" : "running");
+  private gateChanged(): void {
+    this.consumer.pauseWhere((topic) => this.gates.isTopicClosed(topic));
+    if (this.currentState !== "down") this.setState(this.gates.allClosed ? "paused" : "running");
   }
 
-  /** True when the group's committed offsets reach the end of every data topic at the source. */
-  private async caughtUp(): Promise<boolean> {
+  /** True when the group's committed offsets reach the end of the stream's topics at the source. */
+  private async caughtUp(stream: Stream): Promise<boolean> {
     // Without a consumer running, nothing says which topics the catch-up covers.
     if (this.consumer.topics.length === 0) return false;
-    const topics = this.consumer.topics.filter((topic) => topic !== HEARTBEATS_TOPIC);
+    const topics = this.consumer.topics.filter((topic) => streamOf(topic) === stream);
     return groupLagRecords(this.sourceAdmin, this.groupId, topics).then(
       (lag) => lag === 0,
       () => false,
@@ -393,7 +404,7 @@ export class LinkWorker {
     const { batch } = payload;
     const { topic, partition } = batch;
     this.lag.fetched(topic, partition, Number(batch.offsetLag()), batch.messages[0]?.timestamp);
-    if (this.gate.isClosed || this.abort.signal.aborted) return;
+    if (this.gates.isTopicClosed(topic) || this.abort.signal.aborted) return;
 
     const delivered = await this.consumer
       .retryBatch(payload, () => this.forwarder.forward(batch), {

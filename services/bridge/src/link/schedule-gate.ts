@@ -1,17 +1,21 @@
-import type { LinkConfig } from "@tandem/config";
+import type { LinkSchedule } from "@tandem/config";
 import type { Logger } from "@tandem/runtime";
-import { scheduleState, type ManualRequest } from "../core/schedule";
+import { nextChange, nextTick, scheduleState, type ManualRequest } from "../core/schedule";
 
-/** Opens and closes a link by its schedule, or for an operator's catch-up until the link has caught up. */
+/**
+ * Opens and closes a stream of a link by its schedule, or for a catch-up until the stream has caught up:
+ * an operator's (`tandem replicate`) or a periodic schedule's tick.
+ */
 export class ScheduleGate {
   private closed = false;
   private manualRequest: ManualRequest | undefined;
+  private nextTickAt: Date | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
     private readonly options: {
-      schedule: LinkConfig["schedule"];
+      schedule: LinkSchedule;
       checkIntervalMs: number;
       now: () => Date;
       logger: Logger;
@@ -21,6 +25,10 @@ export class ScheduleGate {
     },
   ) {}
 
+  get schedule(): LinkSchedule {
+    return this.options.schedule;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
@@ -29,7 +37,15 @@ export class ScheduleGate {
     return this.manualRequest !== undefined;
   }
 
+  /** When the gate opens or closes next by its schedule; undefined while a catch-up runs, or never. */
+  get nextChange(): Date | undefined {
+    return nextChange(this.options.schedule, this.options.now(), this.manualRequest);
+  }
+
   async start(): Promise<void> {
+    const { schedule } = this.options;
+    // A tick missed while the bridge was down is not made up: the next one, or `tandem replicate`, catches up.
+    if (schedule.kind === "periodic") this.nextTickAt = nextTick(schedule, this.options.now());
     this.timer = setInterval(() => void this.check(), this.options.checkIntervalMs);
     await this.check();
   }
@@ -39,20 +55,26 @@ export class ScheduleGate {
     clearInterval(this.timer);
   }
 
-  /** The link runs whatever its schedule until it has caught up. */
-  requestCatchUp(): void {
+  /** The stream runs whatever its schedule until it has caught up. */
+  requestCatchUp(why = "catch-up requested"): void {
     this.manualRequest = {};
-    this.options.logger.info("catch-up requested");
+    this.options.logger.info(why);
     void this.check();
   }
 
   private async check(): Promise<void> {
     if (this.stopped) return;
+    const { schedule, now } = this.options;
+    if (this.nextTickAt !== undefined && now() >= this.nextTickAt && schedule.kind === "periodic") {
+      this.nextTickAt = nextTick(schedule, now());
+      this.requestCatchUp("periodic tick: catching up");
+      return;
+    }
     if (this.manualRequest !== undefined && (await this.options.caughtUp())) {
       this.options.logger.info("catch-up done");
       this.manualRequest = undefined;
     }
-    const open = scheduleState(this.options.schedule, this.options.now(), this.manualRequest) === "open";
+    const open = scheduleState(schedule, now(), this.manualRequest) === "open";
     if (open === !this.closed) return;
     this.closed = !open;
     this.options.changed(this.closed);

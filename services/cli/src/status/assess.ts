@@ -1,5 +1,3 @@
-import type { LinkSchedule } from "@tandem/config";
-
 export type LinkHealth = "ok" | "behind" | "down" | "paused" | "data-lost";
 
 export interface LinkObservation {
@@ -50,9 +48,4 @@ export function assessLink(
     return { health: "behind", why: `${Math.round(observed.heartbeatAgeSeconds)}s behind` };
   }
   return { health: "ok", why: "" };
-}
-
-export function scheduleLabel(schedule: LinkSchedule): string {
-  if (schedule.kind !== "windows") return schedule.kind;
-  return `${schedule.windows.map((w) => `${w.start}-${w.end}`).join(",")} ${schedule.timeZone}`;
 }

@@ -1,10 +1,16 @@
 import pino from "pino";
-import type { SiteConfig, Topology } from "@tandem/config";
+import { streamSchedule, type SiteConfig, type Topology } from "@tandem/config";
 import { DLQ_TOPIC } from "@tandem/events";
 import { createKafka, topicRetentionMs } from "@tandem/kafka";
-import { retentionRisk, scheduleState } from "@tandem/bridge";
+import {
+  nextChange,
+  retentionRisk,
+  scheduleLabel,
+  scheduleState,
+  type StreamScheduleStatus,
+} from "@tandem/bridge";
 import { countOpenConflicts, createPool } from "@tandem/materializer";
-import { assessLink, scheduleLabel, type LinkHealth, type Thresholds } from "./assess";
+import { assessLink, type LinkHealth, type Thresholds } from "./assess";
 import { STREAM_TOPICS, gapComponent, type GapRecord } from "@tandem/replication";
 import { describeGap, openGaps } from "./gaps";
 import { latestHeartbeats } from "./heartbeats";
@@ -13,6 +19,8 @@ import { linkLagRecords } from "./link-lag";
 export interface LinkReport {
   link: string;
   schedule: string;
+  /** Each stream's schedule, whether it is open now, and when that changes. */
+  streams: Omit<StreamScheduleStatus, "catchUpRequested">[];
   delivery: string;
   health: LinkHealth;
   why: string;
@@ -99,17 +107,31 @@ export async function collectStatus(
     topology.links.map(async (link): Promise<LinkReport> => {
       const id = `${link.from}->${link.to}`;
       const source = topology.sites.find((s) => s.id === link.from)!;
+      const streams = link.streams.map((stream) => {
+        const schedule = streamSchedule(link, stream);
+        return {
+          stream,
+          schedule: scheduleLabel(schedule),
+          open: scheduleState(schedule, now) === "open",
+          nextChange: nextChange(schedule, now)?.toISOString(),
+        };
+      });
+      // A closed stream's backlog is what its schedule means; the lag that matters is the open streams'.
+      const open = streams.filter((s) => s.open).map((s) => s.stream);
       const admin = kafkaOf(source).admin({ retry: { retries: 1 } });
       let lagRecords: number | undefined;
       const retentionRisks: string[] = [];
       try {
         await admin.connect();
         // Apart, so that a lag that cannot be read does not hide a retention risk, nor the reverse.
-        lagRecords = await linkLagRecords(admin, link).catch(() => undefined);
+        lagRecords = await linkLagRecords(admin, link, open.length > 0 ? open : link.streams).catch(
+          () => undefined,
+        );
         for (const stream of link.streams) {
           const topic = STREAM_TOPICS[stream];
           const retentionMs = await topicRetentionMs(admin, topic).catch(() => undefined);
-          const risk = retentionMs === undefined ? undefined : retentionRisk(link.schedule, retentionMs);
+          const risk =
+            retentionMs === undefined ? undefined : retentionRisk(streamSchedule(link, stream), retentionMs);
           if (risk !== undefined) retentionRisks.push(`${topic} at ${link.from}: ${risk}`);
         }
       } catch {
@@ -121,7 +143,7 @@ export async function collectStatus(
       const heartbeatAgeSeconds = heartbeat
         ? Math.max(0, (now.getTime() - heartbeat.emittedAtMs) / 1000)
         : undefined;
-      const scheduleOpen = scheduleState(link.schedule, now) === "open";
+      const scheduleOpen = open.length > 0;
       const recordsLost = (sites.find((s) => s.site === link.from)?.gaps ?? [])
         .filter((gap) => gap.component === gapComponent.bridge(link))
         .reduce((sum, gap) => sum + gap.count, 0);
@@ -131,7 +153,11 @@ export async function collectStatus(
       );
       return {
         link: id,
-        schedule: scheduleLabel(link.schedule),
+        schedule:
+          [...new Set(streams.map((s) => s.schedule))].length === 1
+            ? streams[0]!.schedule
+            : streams.map((s) => `${s.stream}: ${s.schedule}`).join("; "),
+        streams,
         delivery: link.delivery,
         health,
         why,
@@ -168,6 +194,19 @@ export function formatStatus(report: StatusReport): string[] {
     lines.push(
       `${l.link.padEnd(12)} ${l.health.padEnd(10)} ${String(l.lagRecords ?? "-").padEnd(13)} ${beat.padEnd(21)} ${l.schedule}${l.why ? `  (${l.why})` : ""}`,
     );
+  }
+  const scheduled = report.links.filter((l) => l.streams.some((s) => s.schedule !== "continuous"));
+  if (scheduled.length > 0) {
+    lines.push("", "STREAM SCHEDULES");
+    for (const l of scheduled) {
+      for (const s of l.streams) {
+        const next =
+          s.nextChange === undefined ? "" : `  ${s.open ? "closes" : "opens"} ${s.nextChange.slice(0, 16)}Z`;
+        lines.push(
+          `  ${l.link.padEnd(12)} ${s.stream.padEnd(6)} ${(s.open ? "open" : "closed").padEnd(7)} ${s.schedule}${next}`,
+        );
+      }
+    }
   }
   const risks = report.links.flatMap((l) => l.retentionRisks.map((risk) => `${l.link}: ${risk}`));
   if (risks.length > 0) {
