@@ -1,7 +1,7 @@
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { tuningOf, type LinkConfig, type Topology } from "@tandem/config";
 import { startOpsServer, type Logger } from "@tandem/runtime";
-import { RelayPlan } from "./core/relay-plan";
+import { RelayPlan } from "@tandem/replication";
 import { LinkMetrics } from "./link/link-metrics";
 import { LinkWorker, type LinkStatus } from "./link/link-worker";
 import type { BackoffPolicy } from "@tandem/runtime";

@@ -2,8 +2,6 @@ export { runBridge, type BridgeOptions, type RunningBridge } from "./bridge";
 export { LinkWorker, type LinkStatus } from "./link/link-worker";
 export type { LinkState } from "./link/link-metrics";
 export { route, sourceTopics } from "./core/routing";
-export { RelayPlan } from "./core/relay-plan";
 export { TargetTopicSync } from "./link/topic-sync";
 export { applyFilters } from "./core/filters";
-export { scheduleState, nextChange, nextTick, retentionRisk, scheduleLabel } from "./core/schedule";
 export type { StreamScheduleStatus } from "./link/stream-gates";

@@ -12,7 +12,8 @@ import {
   validateCallCompleted,
   validateUserChanged,
 } from "@tandem/events";
-import { RelayPlan, route } from "../../../services/bridge/src";
+import { route } from "../../../services/bridge/src";
+import { RelayPlan } from "@tandem/replication";
 import {
   CORPUS_DIR,
   CORPUS_IDS,

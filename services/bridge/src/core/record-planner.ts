@@ -9,7 +9,7 @@ import {
   type KafkaHeaders,
 } from "@tandem/events";
 import { isRestrictive } from "./filters";
-import type { RelayPlan } from "./relay-plan";
+import type { RelayPlan } from "@tandem/replication";
 import { route, type SkipReason } from "./routing";
 
 /** A record as read at the source: the fields of a kafkajs message that the plan needs. */

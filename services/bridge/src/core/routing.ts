@@ -1,6 +1,6 @@
 import type { LinkConfig } from "@tandem/config";
 import { applyFilters } from "./filters";
-import type { RelayPlan } from "./relay-plan";
+import type { RelayPlan } from "@tandem/replication";
 import {
   isInternalTopic,
   isLocalTopic,

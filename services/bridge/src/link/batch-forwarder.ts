@@ -7,7 +7,7 @@ import { isPermanent, type Logger } from "@tandem/runtime";
 import { chunkBySize } from "../core/batching";
 import { DuplicateWindow } from "../core/duplicate-window";
 import { planRecord, type PlanContext, type PlannerPorts } from "../core/record-planner";
-import type { RelayPlan } from "../core/relay-plan";
+import type { RelayPlan } from "@tandem/replication";
 import type { Delivery } from "./delivery";
 import type { LinkMetrics } from "./link-metrics";
 import type { SchemaTranslator } from "./schema-translator";

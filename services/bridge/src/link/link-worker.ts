@@ -30,9 +30,9 @@ import {
   streamOf,
   type LostRange,
 } from "@tandem/replication";
-import type { RelayPlan } from "../core/relay-plan";
+import type { RelayPlan } from "@tandem/replication";
 import { sourceTopics } from "../core/routing";
-import { retentionRisk } from "../core/schedule";
+import { retentionRisk } from "@tandem/replication";
 import { AtLeastOnceDelivery } from "./at-least-once";
 import { BatchForwarder } from "./batch-forwarder";
 import { FencedError, type Delivery } from "./delivery";

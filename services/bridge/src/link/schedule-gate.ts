@@ -1,6 +1,6 @@
 import type { LinkSchedule } from "@tandem/config";
 import type { Logger } from "@tandem/runtime";
-import { nextChange, nextTick, scheduleState, type ManualRequest } from "../core/schedule";
+import { nextChange, nextTick, scheduleState, type ManualRequest } from "@tandem/replication";
 
 /**
  * Opens and closes a stream of a link by its schedule, or for a catch-up until the stream has caught up:

@@ -1,7 +1,7 @@
 import { streamSchedule, type LinkConfig, type Stream } from "@tandem/config";
 import type { Logger } from "@tandem/runtime";
 import { streamOf } from "@tandem/replication";
-import { scheduleLabel } from "../core/schedule";
+import { scheduleLabel } from "@tandem/replication";
 import { ScheduleGate } from "./schedule-gate";
 
 export interface StreamScheduleStatus {

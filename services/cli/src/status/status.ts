@@ -2,16 +2,18 @@ import pino from "pino";
 import { streamSchedule, type SiteConfig, type Topology } from "@tandem/config";
 import { DLQ_TOPIC } from "@tandem/events";
 import { createKafka, topicRetentionMs } from "@tandem/kafka";
+import type { StreamScheduleStatus } from "@tandem/bridge";
+import { countOpenConflicts, createPool } from "@tandem/materializer";
+import { assessLink, type LinkHealth, type Thresholds } from "./assess";
 import {
+  STREAM_TOPICS,
+  gapComponent,
   nextChange,
   retentionRisk,
   scheduleLabel,
   scheduleState,
-  type StreamScheduleStatus,
-} from "@tandem/bridge";
-import { countOpenConflicts, createPool } from "@tandem/materializer";
-import { assessLink, type LinkHealth, type Thresholds } from "./assess";
-import { STREAM_TOPICS, gapComponent, type GapRecord } from "@tandem/replication";
+  type GapRecord,
+} from "@tandem/replication";
 import { describeGap, openGaps } from "./gaps";
 import { latestHeartbeats } from "./heartbeats";
 import { linkLagRecords } from "./link-lag";

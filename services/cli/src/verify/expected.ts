@@ -1,5 +1,6 @@
 import type { Stream, Topology } from "@tandem/config";
-import { RelayPlan, applyFilters } from "@tandem/bridge";
+import { applyFilters } from "@tandem/bridge";
+import { RelayPlan } from "@tandem/replication";
 
 /**
  * Whether a site should hold an event of `origin` for this tenant and group: true when the route the

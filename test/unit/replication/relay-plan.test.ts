@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Stream } from "@tandem/config";
-import { RelayPlan } from "../../../services/bridge/src/core/relay-plan";
+import { RelayPlan } from "@tandem/replication";
 
 const both: Stream[] = ["calls", "users"];
 const link = (from: string, to: string, streams: Stream[] = both) => ({ from, to, streams });

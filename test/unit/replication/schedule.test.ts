@@ -1,12 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { WEEKDAYS, type LinkSchedule, type TimeWindow, type Weekday } from "@tandem/config";
-import {
-  longestClosedMs,
-  nextChange,
-  retentionRisk,
-  scheduleState,
-} from "../../../services/bridge/src/core/schedule";
+import { longestClosedMs, nextChange, retentionRisk, scheduleState } from "@tandem/replication";
 
 const at = (iso: string) => new Date(iso);
 const windows = (timeZone: string, ...list: [string, string][]): LinkSchedule => ({

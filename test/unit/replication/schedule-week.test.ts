@@ -1,12 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { LinkSchedule, PeriodicSchedule, TimeWindow } from "@tandem/config";
-import {
-  longestClosedMs,
-  nextChange,
-  nextTick,
-  scheduleState,
-} from "../../../services/bridge/src/core/schedule";
+import { longestClosedMs, nextChange, nextTick, scheduleState } from "@tandem/replication";
 
 const at = (iso: string) => new Date(iso);
 const HOUR = 3_600_000;
