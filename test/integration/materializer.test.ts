@@ -26,6 +26,7 @@ import { RecorderPublisher, type CallMetadata } from "../../services/recorder/sr
 import { kafkaFor, readTopic, storeFor } from "../support/clients";
 import { freshDatabase as freshDatabaseAt } from "../support/databases";
 import { stack } from "../support/stack";
+import { link as continuousLink } from "../support/topology";
 import { until } from "../support/wait";
 
 const testStack = await stack();
@@ -253,6 +254,54 @@ describe("materializer at lon", () => {
     expect(after).toEqual(before);
     const health = await fetch(`http://127.0.0.1:${materializer.metricsPort}/healthz`);
     expect(health.status).toBe(200);
+  });
+
+  it("copies a remote call's audio only inside the calls window of the link that brings it", async () => {
+    const database = await freshDatabase();
+    let now = new Date("2026-11-25T12:00:00Z");
+    const nightly = {
+      ...topology(database),
+      links: [
+        continuousLink("nyc", "lon", {
+          schedules: {
+            calls: { kind: "windows", timeZone: "UTC", windows: [{ start: "22:00", end: "06:00" }] },
+          },
+        }),
+      ],
+    } satisfies Topology;
+    const materializer = await runMaterializer({
+      topology: nightly,
+      siteId: "lon",
+      logger,
+      options: fast(),
+      now: () => now,
+    });
+    running.push(materializer);
+    await materializer.joined;
+    const tenantId = randomUUID();
+    const local = await lonPublisher.publishCallCompleted(
+      callFor(tenantId),
+      audioOf(Buffer.alloc(50_000, 3)),
+    );
+    const remote = await nycPublisher.publishCallCompleted(
+      callFor(tenantId),
+      audioOf(Buffer.alloc(80_000, 4)),
+    );
+    await bridgeToLon(CALLS_TOPIC, remote, remote.callId);
+
+    const pool = poolFor(database);
+    const state = async () =>
+      new Map((await callRows(pool, tenantId)).map((r) => [r.call_id as string, r.audio_state as string]));
+    // lon's own audio is no link's: copied at once; nyc's waits, well past the workers' poll interval.
+    await until("lon's own audio present", async () => (await state()).get(local.callId) === "present");
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect((await state()).get(remote.callId)).toBe("pending");
+
+    now = new Date("2026-11-25T22:00:00Z");
+    await until(
+      "nyc's audio present once the window opens",
+      async () => (await state()).get(remote.callId) === "present",
+    );
   });
 
   it("sends a record that cannot be decoded to the DLQ and applies the valid ones around it", async () => {

@@ -5,12 +5,15 @@ import {
   hhmmMinutes,
   WEEK_MINUTES,
   WEEKDAYS,
+  streamSchedule,
   windowSpans,
+  type LinkConfig,
   type LinkSchedule,
   type PeriodicSchedule,
   type TimeWindow,
   type Weekday,
 } from "@tandem/config";
+import { RelayPlan } from "./relay-plan";
 
 export type ScheduleState = "open" | "closed";
 
@@ -280,4 +283,25 @@ export function scheduleLabel(schedule: LinkSchedule): string {
       return `periodic ${ticks} ${schedule.timeZone}`;
     }
   }
+}
+
+/**
+ * The origins whose audio a site's materializer holds back now. Audio copies follow the calls stream's
+ * schedule of the link that brings an origin's calls to the site (the last hop of its path) while that
+ * schedule is a closed time window: a line kept free by day is not filled by the audio of calls that came
+ * at night. Catch-ups (manual, periodic) are the bridge's: the audio of the calls they bring is copied
+ * at once.
+ */
+export function audioHeldOrigins(links: readonly LinkConfig[], site: string, now: Date): string[] {
+  const plan = new RelayPlan(links);
+  const origins = [...new Set(links.flatMap((link) => [link.from, link.to]))].filter((id) => id !== site);
+  return origins
+    .filter((origin) => {
+      const lastHop = plan.pathTo(origin, site, "calls")?.at(-2);
+      const link = links.find((l) => l.from === lastHop && l.to === site);
+      if (link === undefined) return false;
+      const schedule = streamSchedule(link, "calls");
+      return schedule.kind === "windows" && scheduleState(schedule, now) === "closed";
+    })
+    .sort();
 }

@@ -3,7 +3,7 @@ import { registryAuthOf, tuningOf } from "@tandem/config";
 import { EventCodec } from "@tandem/events";
 import { createKafka, ensureSiteTopics } from "@tandem/kafka";
 import { openObjectStore, type ObjectStore } from "@tandem/object-store";
-import { materializerClientId, materializerGroupId } from "@tandem/replication";
+import { audioHeldOrigins, materializerClientId, materializerGroupId } from "@tandem/replication";
 import { startOpsServer, type Logger, retryWithBackoff } from "@tandem/runtime";
 import { startTransferWorkers, type TransferWorkerOptions } from "./audio/worker";
 import { startEventConsumer, type ConsumerOptions } from "./consumer/consumer";
@@ -59,6 +59,8 @@ export async function runMaterializer(input: {
   logger: Logger;
   metricsPort?: number;
   options?: MaterializerOptions;
+  /** The clock link schedules are read with; injectable so that tests can move time. */
+  now?: () => Date;
 }): Promise<Materializer> {
   const { topology, siteId } = input;
   const site = topology.sites.find((s) => s.id === siteId);
@@ -69,7 +71,12 @@ export async function runMaterializer(input: {
     ...tunedConsumerOptions(siteId, tuning.materializer),
     ...input.options?.consumer,
   };
-  const audioOptions = { ...tunedAudioOptions(tuning.audio), ...input.options?.audio };
+  const now = input.now ?? (() => new Date());
+  const audioOptions = {
+    ...tunedAudioOptions(tuning.audio),
+    heldOrigins: () => audioHeldOrigins(topology.links, siteId, now()),
+    ...input.options?.audio,
+  };
 
   const pool = createPool(
     site.postgres,

@@ -17,6 +17,8 @@ export interface TransferWorkerOptions extends TransferOptions {
   leaseMs: number;
   /** Idle polling interval; new calls wake the workers at once. */
   pollMs: number;
+  /** Origins whose audio is not copied now (their link's calls schedule is closed); none by default. */
+  heldOrigins?: () => readonly string[];
 }
 
 export interface TransferWorkers {
@@ -90,11 +92,24 @@ export function startTransferWorkers(deps: {
     metrics.audioTransfers.inc({ result: decision.kind === "fail" ? "failed" : "retry" });
   };
 
+  let held: readonly string[] = [];
+  const heldNow = () => {
+    const now = options.heldOrigins?.() ?? [];
+    if (now.join() !== held.join()) {
+      logger.info(
+        { heldOrigins: now },
+        "audio copies follow the calls schedule: held back from these origins",
+      );
+    }
+    held = now;
+    return now;
+  };
+
   const loop = async (worker: number) => {
     while (!stopping.signal.aborted) {
       let transfer: ClaimedTransfer | undefined;
       try {
-        [transfer] = await claimTransfers(pool, 1, options.leaseMs);
+        [transfer] = await claimTransfers(pool, 1, options.leaseMs, heldNow());
         if (transfer !== undefined) await finish(transfer);
       } catch (error) {
         // Claiming failed, or the worker is stopping mid-transfer: the lease brings the transfer back.

@@ -50,15 +50,18 @@ function transferOf(row: TransferRow): ClaimedTransfer {
  * attempt moved past the lease) in the claiming transaction, so a process that dies mid-copy leaves it
  * to be retried after the lease, and concurrent workers skip each other's rows.
  */
+/** Claims due transfers, except those of calls from the origins held back by their link's schedule. */
 export async function claimTransfers(
   pool: pg.Pool,
   limit: number,
   leaseMs: number,
+  heldOrigins: readonly string[] = [],
 ): Promise<ClaimedTransfer[]> {
   const { rows } = await pool.query<TransferRow>(
     `WITH due AS (
        SELECT t.call_id FROM audio_transfers t JOIN calls c ON c.call_id = t.call_id
        WHERE t.completed_at IS NULL AND c.audio_state = 'pending' AND t.next_attempt_at <= now()
+         AND NOT (c.origin_site = ANY($3::text[]))
        ORDER BY t.next_attempt_at LIMIT $1
        FOR UPDATE OF t SKIP LOCKED
      ), claimed AS (
@@ -69,7 +72,7 @@ export async function claimTransfers(
      )
      SELECT ${TRANSFER_COLUMNS}, claimed.attempts
      FROM claimed JOIN calls c ON c.call_id = claimed.call_id`,
-    [limit, leaseMs],
+    [limit, leaseMs, heldOrigins],
   );
   return rows.map(transferOf);
 }
