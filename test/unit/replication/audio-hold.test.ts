@@ -1,22 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { LinkConfig, LinkSchedule } from "@tandem/config";
+import type { LinkSchedule } from "@tandem/config";
 import { audioHeldOrigins } from "@tandem/replication";
+import { link } from "../../support/topology";
 
 const night: LinkSchedule = { kind: "windows", timeZone: "UTC", windows: [{ start: "22:00", end: "06:00" }] };
 const noon = new Date("2025-01-01T12:00:00Z");
 const midnight = new Date("2025-01-01T23:00:00Z");
-
-function link(from: string, to: string, fields: Partial<LinkConfig> = {}): LinkConfig {
-  return {
-    from,
-    to,
-    streams: ["calls", "users"],
-    filters: { tenants: { deny: [] }, groups: { deny: [] } },
-    schedule: { kind: "continuous" },
-    delivery: "at-least-once",
-    ...fields,
-  };
-}
 
 describe("audio held back by the calls schedule of the link that brings an origin's calls", () => {
   it("holds an origin's audio outside the calls window of its link, and not inside", () => {
