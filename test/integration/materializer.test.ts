@@ -304,6 +304,52 @@ describe("materializer at lon", () => {
     );
   });
 
+  it("copies the audio of a capped link's calls at the cap (within 10 % over the transfer)", async () => {
+    // The earlier tests' materializers (other databases, one bucket) would copy these calls' audio too, unpaced.
+    await Promise.all(running.splice(0).map((m) => m.stop()));
+    const database = await freshDatabase();
+    const capped = {
+      ...topology(database),
+      links: [
+        continuousLink("nyc", "lon", {
+          bandwidth: { timeZone: "UTC", bytesPerSecond: 500_000, windows: [] },
+        }),
+      ],
+    } satisfies Topology;
+    const tenantId = randomUUID();
+    const audioBytes = 250_000;
+    const calls = [];
+    for (let i = 0; i < 12; i++) {
+      const call = await nycPublisher.publishCallCompleted(
+        callFor(tenantId),
+        audioOf(Buffer.alloc(audioBytes, i)),
+      );
+      await bridgeToLon(CALLS_TOPIC, call, call.callId);
+      calls.push(call);
+    }
+    // One copy at a time, so that the time between the first and the last completion is all copying.
+    const options = fast();
+    const materializer = await runMaterializer({
+      topology: capped,
+      siteId: "lon",
+      logger,
+      options: { ...options, audio: { ...options.audio, concurrency: 1 } },
+    });
+    running.push(materializer);
+    const pool = poolFor(database);
+    const done = await until("every call's audio present", async () => {
+      const { rows } = await pool.query<{ completed_at: Date }>(
+        `SELECT t.completed_at FROM audio_transfers t JOIN calls c USING (call_id)
+         WHERE c.tenant_id = $1 AND c.audio_state = 'present' ORDER BY t.completed_at`,
+        [tenantId],
+      );
+      return rows.length === calls.length && rows.map((r) => r.completed_at.getTime());
+    });
+    const bytesPerSecond = ((calls.length - 1) * audioBytes) / ((done.at(-1)! - done[0]!) / 1000);
+    expect(bytesPerSecond).toBeGreaterThan(500_000 * 0.9);
+    expect(bytesPerSecond).toBeLessThan(500_000 * 1.1);
+  });
+
   it("sends a record that cannot be decoded to the DLQ and applies the valid ones around it", async () => {
     const database = await freshDatabase();
     await start(database);

@@ -8,6 +8,7 @@ export type { Env } from "./env";
 export { STREAMS, DELIVERY_MODES, SASL_MECHANISMS, WEEKDAYS, streamSchedule } from "./types";
 export type {
   AllowDeny,
+  BandwidthCap,
   DeliveryMode,
   DirectoryStoreConfig,
   KafkaConfig,

@@ -15,7 +15,9 @@ import type {
   RegistryConfig,
   SiteConfig,
   Stream,
+  TimeWindow,
   Topology,
+  BandwidthCap,
 } from "./types";
 import { daysLabel, parseDays, spansOverlap, windowSpans } from "./week";
 
@@ -243,38 +245,79 @@ const days = z.union([z.string(), z.array(z.string())]).transform((value, ctx) =
   return z.NEVER;
 });
 
-const timeWindow = z
-  .strictObject({ start: hhmm, end: windowEnd, days: days.optional() })
-  .superRefine((w, ctx) => {
-    if (w.start === w.end) {
+const windowFields = { start: hhmm, end: windowEnd, days: days.optional() };
+function refuseEmpty(w: TimeWindow, ctx: z.RefinementCtx): void {
+  if (w.start === w.end) {
+    ctx.addIssue({ code: "custom", path: ["end"], message: "equals start; a window needs a length" });
+  }
+}
+const timeWindow = z.strictObject(windowFields).superRefine(refuseEmpty);
+
+/** Overlapping windows are a typo more often than an intent; their union (or a rate) would hide it. */
+function refuseOverlaps(list: readonly TimeWindow[], ctx: z.RefinementCtx): void {
+  list.forEach((window, index) => {
+    const earlier = list.findIndex(
+      (other, i) =>
+        i < index && windowSpans(other).some((a) => windowSpans(window).some((b) => spansOverlap(a, b))),
+    );
+    if (earlier >= 0) {
+      const other = list[earlier]!;
       ctx.addIssue({
         code: "custom",
-        path: ["end"],
-        message: "equals start; a window needs a length",
+        path: [index],
+        message: `overlaps windows[${earlier}] (${other.start}-${other.end} ${daysLabel(other.days)})`,
       });
     }
   });
+}
 
-/** Overlapping windows are a typo more often than an intent; their union would hide it. */
-const windows = z
-  .array(timeWindow)
-  .min(1, { error: "list at least one window" })
-  .superRefine((list, ctx) => {
-    list.forEach((window, index) => {
-      const earlier = list.findIndex(
-        (other, i) =>
-          i < index && windowSpans(other).some((a) => windowSpans(window).some((b) => spansOverlap(a, b))),
-      );
-      if (earlier >= 0) {
-        const other = list[earlier]!;
-        ctx.addIssue({
-          code: "custom",
-          path: [index],
-          message: `overlaps windows[${earlier}] (${other.start}-${other.end} ${daysLabel(other.days)})`,
-        });
+const windows = z.array(timeWindow).min(1, { error: "list at least one window" }).superRefine(refuseOverlaps);
+
+const RATE_FORM = "expected a rate of at least 8kbit, such as 10mbit, 1gbit or 2MB/s";
+const RATE = /^(\d+(?:\.\d+)?)\s*(bit|kbit|mbit|gbit|B\/s|KB\/s|MB\/s|GB\/s)$/i;
+const RATE_UNITS: Record<string, number> = {
+  bit: 1 / 8,
+  kbit: 1e3 / 8,
+  mbit: 1e6 / 8,
+  gbit: 1e9 / 8,
+  "b/s": 1,
+  "kb/s": 1e3,
+  "mb/s": 1e6,
+  "gb/s": 1e9,
+};
+/** Line rates as operators write them (bits, SI prefixes), as bytes per second. */
+const rate = z.string({ error: RATE_FORM }).transform((text, ctx) => {
+  const match = RATE.exec(text.trim());
+  const bytesPerSecond = match === null ? NaN : Number(match[1]) * RATE_UNITS[match[2]!.toLowerCase()]!;
+  if (!(bytesPerSecond >= 1000)) {
+    ctx.addIssue({ code: "custom", message: RATE_FORM });
+    return z.NEVER;
+  }
+  return Math.round(bytesPerSecond);
+});
+
+const bandwidth: z.ZodType<BandwidthCap> = z.preprocess(
+  (value) => (typeof value === "string" ? { rate: value } : value),
+  z
+    .strictObject({
+      timeZone: timeZone.default("UTC"),
+      rate: rate.optional(),
+      windows: z
+        .array(z.strictObject({ ...windowFields, rate }).superRefine(refuseEmpty))
+        .default(() => [])
+        .superRefine(refuseOverlaps),
+    })
+    .superRefine((cap, ctx) => {
+      if (cap.rate === undefined && cap.windows.length === 0) {
+        ctx.addIssue({ code: "custom", message: "give a rate, windows with a rate, or both" });
       }
-    });
-  });
+    })
+    .transform(({ rate: outside, windows: list, timeZone: zone }) => ({
+      timeZone: zone,
+      ...(outside === undefined ? {} : { bytesPerSecond: outside }),
+      windows: list.map(({ rate: inside, ...window }) => ({ ...window, bytesPerSecond: inside })),
+    })),
+);
 
 const PERIOD_FORM =
   "expected a duration from 1m to 24h, such as 1h (for daily or weekly ticks use at and days)";
@@ -337,6 +380,7 @@ const link: z.ZodType<LinkConfig> = z
     filters: filters.default(() => ({ tenants: noFilter(), groups: noFilter() })),
     schedule: schedule.default({ kind: "continuous" }),
     schedules: z.partialRecord(z.enum(STREAMS), schedule).default(() => ({})),
+    bandwidth: bandwidth.optional(),
     delivery: z.enum(DELIVERY_MODES).default("at-least-once"),
   })
   .superRefine((l, ctx) => {

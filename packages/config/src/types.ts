@@ -117,6 +117,16 @@ export type LinkSchedule =
   | PeriodicSchedule
   | { kind: "manual" };
 
+/**
+ * The most a link may move per second towards its target, by records and by audio copies each, shared by
+ * the instances that do it: `bytesPerSecond` outside the windows (no cap when absent), a window's inside.
+ */
+export interface BandwidthCap {
+  timeZone: string;
+  bytesPerSecond?: number;
+  windows: Array<TimeWindow & { bytesPerSecond: number }>;
+}
+
 export interface LinkConfig {
   from: string;
   to: string;
@@ -126,6 +136,7 @@ export interface LinkConfig {
   schedule: LinkSchedule;
   /** Streams with a schedule of their own ("calls now, users at night"). */
   schedules?: Partial<Record<Stream, LinkSchedule>>;
+  bandwidth?: BandwidthCap;
   delivery: DeliveryMode;
 }
 

@@ -1,4 +1,4 @@
-import type { Consumer, ConsumerConfig, ConsumerRunConfig } from "kafkajs";
+import type { Admin, Consumer, ConsumerConfig, ConsumerRunConfig } from "kafkajs";
 
 /**
  * Retry options for Tandem's long-lived consumers: kafkajs retries each request, but never restarts a
@@ -36,4 +36,41 @@ export function isRetriableCrash(error: Error): boolean {
   return (
     error.name === "KafkaJSNumberOfRetriesExceeded" || (cause as { retriable?: boolean }).retriable === true
   );
+}
+
+/**
+ * How many members a consumer group has, asked again every `intervalMs`: instances that share a cap take
+ * their part of it. 1 until the first answer, and while the cluster does not answer.
+ */
+export class GroupSizeWatch {
+  private members = 1;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly admin: Admin,
+    private readonly groupId: string,
+    private readonly intervalMs = 30_000,
+  ) {}
+
+  get size(): number {
+    return this.members;
+  }
+
+  start(): void {
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      const { groups } = await this.admin.describeGroups([this.groupId]);
+      this.members = Math.max(1, groups[0]?.members.length ?? 1);
+    } catch {
+      // The last answer stands until the cluster answers again.
+    }
+  }
 }

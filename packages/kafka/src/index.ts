@@ -12,5 +12,5 @@ export {
 } from "./topics";
 export { recordGap } from "./gaps";
 export { deadLetterMessage, DLQ_HEADERS, type DeadLetter } from "./dead-letter";
-export { isRetriableCrash } from "./consumers";
+export { GroupSizeWatch, isRetriableCrash } from "./consumers";
 export { SupervisedConsumer, type SupervisedConsumerOptions } from "./supervised-consumer";

@@ -7,6 +7,7 @@ import {
   WEEKDAYS,
   streamSchedule,
   windowSpans,
+  type BandwidthCap,
   type LinkConfig,
   type LinkSchedule,
   type PeriodicSchedule,
@@ -297,11 +298,41 @@ export function audioHeldOrigins(links: readonly LinkConfig[], site: string, now
   const origins = [...new Set(links.flatMap((link) => [link.from, link.to]))].filter((id) => id !== site);
   return origins
     .filter((origin) => {
-      const lastHop = plan.pathTo(origin, site, "calls")?.at(-2);
-      const link = links.find((l) => l.from === lastHop && l.to === site);
+      const link = callsLinkInto(links, plan, origin, site);
       if (link === undefined) return false;
       const schedule = streamSchedule(link, "calls");
       return schedule.kind === "windows" && scheduleState(schedule, now) === "closed";
     })
     .sort();
+}
+
+/** The link that brings an origin's calls to a site: the last hop of the origin's path there. */
+export function callsLinkInto(
+  links: readonly LinkConfig[],
+  plan: RelayPlan,
+  origin: string,
+  site: string,
+): LinkConfig | undefined {
+  const lastHop = plan.pathTo(origin, site, "calls")?.at(-2);
+  return links.find((l) => l.from === lastHop && l.to === site);
+}
+
+/** A link's cap now, in bytes per second for all its instances together; undefined when uncapped. */
+export function capAt(cap: BandwidthCap | undefined, now: Date): number | undefined {
+  if (cap === undefined) return undefined;
+  const here = localTime(cap.timeZone, now.getTime());
+  const window = cap.windows.find((w) => inWindows([w], here));
+  return window?.bytesPerSecond ?? cap.bytesPerSecond;
+}
+
+/** `10mbit 08:00-18:00 mon-fri, 100mbit otherwise (Europe/London)`, as `tandem status` shows a cap. */
+export function capLabel(cap: BandwidthCap): string {
+  const mbit = (bytesPerSecond: number) => `${Number(((bytesPerSecond * 8) / 1e6).toPrecision(3))}mbit`;
+  const windows = cap.windows.map(
+    (w) =>
+      `${mbit(w.bytesPerSecond)} ${w.start}-${w.end}${w.days === undefined ? "" : ` ${daysLabel(w.days)}`}`,
+  );
+  const outside = cap.bytesPerSecond === undefined ? "none" : mbit(cap.bytesPerSecond);
+  if (windows.length === 0) return outside;
+  return `${windows.join(", ")}, ${outside} otherwise (${cap.timeZone})`;
 }

@@ -5,6 +5,7 @@ import { createKafka, ensureSiteTopics } from "@tandem/kafka";
 import { openObjectStore, type ObjectStore } from "@tandem/object-store";
 import { audioHeldOrigins, materializerClientId, materializerGroupId } from "@tandem/replication";
 import { startOpsServer, type Logger, retryWithBackoff } from "@tandem/runtime";
+import { audioPace } from "./audio/pace";
 import { startTransferWorkers, type TransferWorkerOptions } from "./audio/worker";
 import { startEventConsumer, type ConsumerOptions } from "./consumer/consumer";
 import { migrate } from "./db/migrate";
@@ -113,6 +114,7 @@ export async function runMaterializer(input: {
     topology.sites.map((s) => [s.id, openObjectStore(s.objectStore)]),
   );
   const metrics = createMetrics(siteId, pool);
+  const pace = audioPace(topology, siteId, kafka, now);
   const workers = startTransferWorkers({
     site: siteId,
     pool,
@@ -120,7 +122,7 @@ export async function runMaterializer(input: {
     producer,
     metrics,
     logger,
-    options: audioOptions,
+    options: { throttleFor: (origin) => pace.throttleFor(origin), ...audioOptions },
   });
   const consumer = await startEventConsumer({
     kafka,
@@ -154,6 +156,7 @@ export async function runMaterializer(input: {
       stopped ??= (async () => {
         await consumer.stop();
         await workers.stop();
+        await pace.stop();
         await producer.disconnect();
         await ops?.close();
         for (const store of stores.values()) store.close();

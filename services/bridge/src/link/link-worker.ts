@@ -14,16 +14,24 @@ import {
   createKafka,
   ensureSiteTopics,
   groupLagRecords,
+  GroupSizeWatch,
   recordGap,
   SupervisedConsumer,
   topicRetentionMs,
 } from "@tandem/kafka";
-import { DEFAULT_BACKOFF, retryWithBackoff, type BackoffPolicy, type Logger } from "@tandem/runtime";
+import {
+  DEFAULT_BACKOFF,
+  retryWithBackoff,
+  Throttle,
+  type BackoffPolicy,
+  type Logger,
+} from "@tandem/runtime";
 import {
   bridgeClientId,
   bridgeGroupId,
   bridgeTransactionGroupId,
   bridgeTransactionalId,
+  capAt,
   gapComponent,
   linkName,
   STREAM_TOPICS,
@@ -117,6 +125,9 @@ export class LinkWorker {
   private readonly consumer: SupervisedConsumer;
   private readonly abort = new AbortController();
   private readonly topicConfigSyncMs: number;
+  /** The link's instances share its cap: each takes its part, by the members of its group. */
+  private readonly instances: GroupSizeWatch | undefined;
+  private readonly throttle: Throttle;
   private configSyncTimer: NodeJS.Timeout | undefined;
   private currentState: LinkState = "starting";
   private lastForwardedAt: Date | undefined;
@@ -169,13 +180,20 @@ export class LinkWorker {
     });
     this.heartbeats = new HeartbeatEmitter(this.sourceProducer, this.id, this.logger);
     this.lag = new LagTracker(this.metrics, this.id);
+    const now = options.now ?? (() => new Date());
     this.gates = new StreamGates({
       link,
       checkIntervalMs: tuning.scheduleCheckMs,
-      now: options.now ?? (() => new Date()),
+      now,
       logger: this.logger,
       caughtUp: (stream) => this.caughtUp(stream),
       changed: () => this.gateChanged(),
+    });
+    this.instances =
+      link.bandwidth === undefined ? undefined : new GroupSizeWatch(this.sourceAdmin, this.groupId);
+    this.throttle = new Throttle(() => {
+      const cap = capAt(link.bandwidth, now());
+      return cap === undefined ? undefined : cap / (this.instances?.size ?? 1);
     });
     this.consumer = this.supervisedConsumer(sourceKafka, {
       ...tuning,
@@ -190,6 +208,7 @@ export class LinkWorker {
     this.heartbeats.start(this.heartbeatIntervalMs);
     this.lag.start();
     this.configSyncTimer = setInterval(() => void this.syncTopicConfigs(), this.topicConfigSyncMs);
+    this.instances?.start();
     await this.gates.start();
   }
 
@@ -197,6 +216,7 @@ export class LinkWorker {
   async stop(): Promise<void> {
     this.abort.abort();
     clearInterval(this.configSyncTimer);
+    this.instances?.stop();
     this.gates.stop();
     this.heartbeats.stop();
     this.lag.stop();
@@ -438,5 +458,9 @@ export class LinkWorker {
     }
     this.lag.forwarded(topic, partition, Number(batch.offsetLag()), batch.messages.at(-1)?.timestamp);
     if (delivered.forwarded > 0) this.lastForwardedAt = now;
+    // Held after the batch rather than before: the bytes are known once forwarded, and the next batch waits.
+    await this.throttle
+      .pass(delivered.bytes, { signal: this.abort.signal, waiting: () => payload.heartbeat() })
+      .catch(() => {});
   }
 }

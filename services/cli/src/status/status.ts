@@ -8,6 +8,7 @@ import { assessLink, type LinkHealth, type Thresholds } from "./assess";
 import {
   STREAM_TOPICS,
   gapComponent,
+  capLabel,
   nextChange,
   retentionRisk,
   scheduleLabel,
@@ -21,6 +22,8 @@ import { linkLagRecords } from "./link-lag";
 export interface LinkReport {
   link: string;
   schedule: string;
+  /** The link's bandwidth cap, when it has one. */
+  cap: string | undefined;
   /** Each stream's schedule, whether it is open now, and when that changes. */
   streams: Omit<StreamScheduleStatus, "catchUpRequested">[];
   delivery: string;
@@ -160,6 +163,7 @@ export async function collectStatus(
             ? streams[0]!.schedule
             : streams.map((s) => `${s.stream}: ${s.schedule}`).join("; "),
         streams,
+        cap: link.bandwidth === undefined ? undefined : capLabel(link.bandwidth),
         delivery: link.delivery,
         health,
         why,
@@ -194,7 +198,7 @@ export function formatStatus(report: StatusReport): string[] {
       ? `${l.lastHeartbeatAt.slice(0, 19)}Z (${Math.round(l.heartbeatAgeSeconds!)}s)`
       : "never";
     lines.push(
-      `${l.link.padEnd(12)} ${l.health.padEnd(10)} ${String(l.lagRecords ?? "-").padEnd(13)} ${beat.padEnd(21)} ${l.schedule}${l.why ? `  (${l.why})` : ""}`,
+      `${l.link.padEnd(12)} ${l.health.padEnd(10)} ${String(l.lagRecords ?? "-").padEnd(13)} ${beat.padEnd(21)} ${l.schedule}${l.cap === undefined ? "" : `  cap ${l.cap}`}${l.why ? `  (${l.why})` : ""}`,
     );
   }
   const scheduled = report.links.filter((l) => l.streams.some((s) => s.schedule !== "continuous"));

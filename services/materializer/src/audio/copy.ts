@@ -1,4 +1,6 @@
+import type { Readable } from "node:stream";
 import { ObjectStoreError, assertSha256, type ObjectStore } from "@tandem/object-store";
+import type { Throttle } from "@tandem/runtime";
 import { copySources, type SourceOutcome } from "../core/transfer";
 import type { ClaimedTransfer } from "../db/transfers";
 
@@ -29,6 +31,8 @@ export async function copyAudio(
   transfer: ClaimedTransfer,
   localSite: string,
   stores: ReadonlyMap<string, ObjectStore>,
+  /** Paces the copy to the cap of the link that brings the call's origin here. */
+  throttle?: Throttle,
 ): Promise<CopyResult> {
   const local = stores.get(localSite);
   if (local === undefined) throw new Error(`no object store for the local site ${localSite}`);
@@ -60,7 +64,7 @@ export async function copyAudio(
       // A cached checksum that differs spares reading the bytes; without one the copy itself verifies.
       if (head.sha256 !== undefined) await assertSha256(store, head, transfer.sha256);
       const body = await store.get(source.key, { verifySha256: transfer.sha256 });
-      const stored = await local.put(transfer.localKey, body, {
+      const stored = await local.put(transfer.localKey, paced(body, throttle), {
         contentType: transfer.contentType,
         expectedSha256: transfer.sha256,
       });
@@ -75,4 +79,12 @@ export async function copyAudio(
     }
   }
   return { ok: false, outcomes };
+}
+
+/** The body at the throttle's pace; a failed read (a checksum that does not match) fails the paced stream. */
+function paced(body: Readable, throttle: Throttle | undefined): Readable {
+  if (throttle === undefined) return body;
+  const stream = throttle.stream();
+  body.on("error", (error) => stream.destroy(error));
+  return body.pipe(stream);
 }

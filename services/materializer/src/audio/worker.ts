@@ -4,7 +4,7 @@ import type { Producer } from "kafkajs";
 import { DLQ_TOPIC } from "@tandem/events";
 import type { ObjectStore } from "@tandem/object-store";
 import type { Logger } from "@tandem/runtime";
-import { retryWithBackoff } from "@tandem/runtime";
+import { retryWithBackoff, type Throttle } from "@tandem/runtime";
 import { afterFailure, failureReason, type TransferOptions } from "../core/transfer";
 import { dlqMessageForAudio } from "../consumer/dlq";
 import { claimTransfers, markPresent, recordDlq, recordFailure, type ClaimedTransfer } from "../db/transfers";
@@ -19,6 +19,8 @@ export interface TransferWorkerOptions extends TransferOptions {
   pollMs: number;
   /** Origins whose audio is not copied now (their link's calls schedule is closed); none by default. */
   heldOrigins?: () => readonly string[];
+  /** The pace of copies from an origin, when the link that brings its calls here is capped. */
+  throttleFor?: (originSite: string) => Throttle | undefined;
 }
 
 export interface TransferWorkers {
@@ -54,7 +56,12 @@ export function startTransferWorkers(deps: {
     });
 
   const finish = async (transfer: ClaimedTransfer) => {
-    const result = await copyAudio(transfer, deps.site, deps.stores);
+    const result = await copyAudio(
+      transfer,
+      deps.site,
+      deps.stores,
+      options.throttleFor?.(transfer.originSite),
+    );
     if (result.ok) {
       await persist("audio present", () =>
         markPresent(pool, transfer.callId, result.bytesCopied, result.outcomes),
