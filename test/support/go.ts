@@ -24,7 +24,8 @@ function goCommand(): string {
 export function goProgram(module: string, name: string): string {
   const output = path.join(REPO, ".tandem/bin", name);
   fs.mkdirSync(path.dirname(output), { recursive: true });
-  const result = spawnSync(goCommand(), ["build", "-mod=readonly", "-o", output, "."], {
+  // No VCS stamp: the build must not depend on the state of the checkout's git.
+  const result = spawnSync(goCommand(), ["build", "-mod=readonly", "-buildvcs=false", "-o", output, "."], {
     cwd: path.join(REPO, module),
     encoding: "utf8",
     timeout: 600_000,
