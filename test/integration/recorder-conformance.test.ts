@@ -256,21 +256,24 @@ describe("the example recorders of docs/recorders.md (Python at nyc, Go at lon)"
 
   it("make each mistake of the documented table and get its documented outcome", async () => {
     const tenantId = randomUUID();
-    const calls = new Map<string, { origin: SiteEndpoints; callId: string }>();
+    const calls = new Map<string, { origin: SiteEndpoints; callId: string; eventId: string }>();
     for (const recorder of recorders) {
       for (const mistake of ["missing-header", "wrong-key", "other-sha256", "no-upload"]) {
         const { call, flags } = callFiles(recorder.at.site, tenantId);
         const result = await record(recorder, [...flags, "--mistake", mistake]);
         expect(result.err).toBe("");
         expect(result.code).toBe(0);
-        calls.set(`${recorder.language} ${mistake}`, { origin: recorder.at, callId: call.callId });
+        const { eventId } = callEventFor(recorder.at.site, call, call.audio);
+        calls.set(`${recorder.language} ${mistake}`, { origin: recorder.at, callId: call.callId, eventId });
       }
     }
     const mistaken = (language: string, mistake: string) => calls.get(`${language} ${mistake}`)!;
 
     for (const { language, at: origin } of recorders) {
-      // A key other than the call id: accepted, the value's call id counts.
+      // A key other than the call id (the recorders use the event id): accepted, the value's call id counts.
       const wrongKey = mistaken(language, "wrong-key");
+      const published = await readTopic(origin, CALLS_TOPIC, { idleMs: 2000 });
+      expect(published.some((m) => m.key?.toString() === wrongKey.eventId)).toBe(true);
       for (const site of SITES) {
         await until(
           `the ${language} call with a wrong key present at ${site.site}`,
