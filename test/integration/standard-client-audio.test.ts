@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -16,7 +15,6 @@ import { kafkaFor, storeFor } from "../support/clients";
 import { freshDatabase } from "../support/databases";
 import { callEvent } from "../support/events";
 import { runTandem } from "../support/processes";
-import { pythonWith } from "../support/python";
 import { stack } from "../support/stack";
 import { link, topologyOf, writeTopologyFile } from "../support/topology";
 import { until } from "../support/wait";
@@ -24,7 +22,8 @@ import { until } from "../support/wait";
 // Recorders that use standard clients, not Tandem's code: audio uploaded by a plain S3 client (no Tandem
 // metadata) is valid when its bytes hash to the event's sha256, so the origin marks it present and the
 // bridge and the other site's materializer bring it to lon; audio its origin lacks is a difference for
-// `tandem verify` at every site; the Python example of docs/recorders.md publishes a whole call.
+// `tandem verify` at every site. The example recorders of docs/recorders.md are run by
+// recorder-conformance.test.ts.
 const testStack = await stack();
 const nyc = testStack.site("nyc");
 const lon = testStack.site("lon");
@@ -216,73 +215,5 @@ describe("audio uploaded by a standard S3 client", () => {
       }
     }
     expect(result.out).not.toContain(good.callId);
-  });
-});
-
-describe("the Python recorder of docs/recorders.md (confluent-kafka's AvroSerializer, boto3)", () => {
-  it("publishes a call that both sites materialize with verified audio, and a rerun changes nothing", async () => {
-    const python = pythonWith("examples/python/requirements.txt");
-    const { endpoint, region, bucket, accessKeyId, secretAccessKey } = nyc.objectStore;
-    const siteFile = path.join(workDir, "site.json");
-    fs.writeFileSync(
-      siteFile,
-      JSON.stringify({
-        site: "nyc",
-        kafka: nyc.kafka.brokers,
-        registry: nyc.registry.url,
-        s3: { endpoint, region, bucket, accessKeyId, secretAccessKey },
-      }),
-    );
-    const {
-      eventId: _derived,
-      originSite: _origin,
-      audio: _audio,
-      ...fields
-    } = callEvent("nyc", randomUUID(), randomUUID());
-    const callFile = path.join(workDir, "call.json");
-    fs.writeFileSync(
-      callFile,
-      JSON.stringify({
-        ...fields,
-        audio: { contentType: "audio/wav", codec: "pcm_s16le", channels: 1, sampleRateHz: 8000 },
-      }),
-    );
-    const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 13) % 256));
-    const audioFile = path.join(workDir, "call.wav");
-    fs.writeFileSync(audioFile, bytes);
-    const record = () =>
-      spawnSync(
-        python,
-        [
-          path.join(import.meta.dirname, "../../examples/python/record_call.py"),
-          "--site",
-          siteFile,
-          "--call",
-          callFile,
-          "--audio",
-          audioFile,
-        ],
-        { encoding: "utf8", timeout: 120_000 },
-      );
-
-    const first = record();
-    expect(first.stderr).toBe("");
-    expect(first.status).toBe(0);
-    const [, callId, eventId] = /^call (\S+) event (\S+)$/m.exec(first.stdout) ?? [];
-    expect(callId).toBe(fields.callId);
-    for (const site of ["nyc", "lon"]) {
-      await until(
-        `the Python recorder's call present at ${site}`,
-        async () => (await audioAt(site, fields.callId))?.audio_state === "present",
-      );
-    }
-    const copied = await audioAt("lon", fields.callId);
-    expect((await storeFor(lon).head(copied!.local_object_key))?.sha256).toBe(sha(bytes));
-
-    const again = record();
-    expect(again.status).toBe(0);
-    expect(again.stdout).toBe(first.stdout);
-    const { rows } = await pools.get("lon")!.query("SELECT event_id FROM calls WHERE call_id = $1", [callId]);
-    expect(rows).toEqual([{ event_id: eventId }]);
   });
 });

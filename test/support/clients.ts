@@ -23,31 +23,42 @@ export function storeFor(site: SiteEndpoints, prefix?: string): S3ObjectStore {
   return new S3ObjectStore({ ...site.objectStore, prefix });
 }
 
+type Received = KafkaMessage & { topic: string; partition: number };
+
+/** When a read ends: after `count` records, once `until` holds for those read, or else when idle. */
+interface ReadOptions {
+  count?: number;
+  until?: (messages: Received[]) => boolean;
+  timeoutMs?: number;
+  idleMs?: number;
+}
+
 /**
- * Every record of a topic from the beginning: until `count` arrived, or else until nothing arrived for
- * `idleMs` after the consumer joined its group; never past the timeout.
+ * Every record of a topic from the beginning: until `count` arrived, or `until` holds, or else until
+ * nothing arrived for `idleMs` after the consumer joined its group; never past the timeout.
  */
 export async function readTopic(
   site: SiteEndpoints,
   topic: string,
-  options: { count?: number; timeoutMs?: number; idleMs?: number } = {},
+  options: ReadOptions = {},
 ): Promise<Array<KafkaMessage & { partition: number }>> {
   return readTopics(site, [topic], options);
 }
 
 /**
  * The records of several topics, read by one consumer: one group join for all of them, which matters
- * at a site of the shared test stack, where every test leaves topics. Ends after `count` records, or
- * once nothing arrived for `idleMs`.
+ * at a site of the shared test stack, where every test leaves topics. Ends after `count` records, once
+ * `until` holds for those read (which does not depend on how fast a loaded machine delivers them), or
+ * else once nothing arrived for `idleMs`.
  */
 export async function readTopics(
   site: SiteEndpoints,
   topics: string[],
-  options: { count?: number; timeoutMs?: number; idleMs?: number } = {},
-): Promise<Array<KafkaMessage & { topic: string; partition: number }>> {
+  options: ReadOptions = {},
+): Promise<Received[]> {
   const kafka = kafkaFor(site);
   const consumer = kafka.consumer({ groupId: `test-reader-${crypto.randomUUID()}` });
-  const messages: Array<KafkaMessage & { topic: string; partition: number }> = [];
+  const messages: Received[] = [];
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
   let lastArrival = Number.POSITIVE_INFINITY;
@@ -63,8 +74,11 @@ export async function readTopics(
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   const idleMs = options.idleMs ?? 3000;
   while (Date.now() < deadline) {
-    if (options.count !== undefined && messages.length >= options.count) break;
-    if (options.count === undefined && Date.now() - lastArrival > idleMs) break;
+    if (options.until !== undefined) {
+      if (options.until(messages)) break;
+    } else if (options.count !== undefined) {
+      if (messages.length >= options.count) break;
+    } else if (Date.now() - lastArrival > idleMs) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   await consumer.disconnect();
