@@ -220,13 +220,9 @@ func send(ctx context.Context, site *Site, topic, schemaFile, key string, event 
 	if err != nil {
 		return err
 	}
-	// The defaults match the contract (acks=all, idempotence on, and Java's murmur2 for keyed records, so
-	// a call lands on the partition Tandem's publisher would choose) but for compression: Tandem's
-	// consumers read uncompressed and gzip batches, not franz-go's default snappy.
-	client, err := kgo.NewClient(
-		kgo.SeedBrokers(site.Kafka...),
-		kgo.ProducerBatchCompression(kgo.NoCompression()),
-	)
+	// The defaults match the contract: acks=all, idempotence on, Java's murmur2 for keyed records (a call
+	// lands on the partition Tandem's publisher would choose), and snappy batches, which Tandem reads.
+	client, err := kgo.NewClient(kgo.SeedBrokers(site.Kafka...))
 	if err != nil {
 		return err
 	}

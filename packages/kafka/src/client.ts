@@ -1,8 +1,19 @@
 import fs from "node:fs";
 import type { ConnectionOptions } from "node:tls";
-import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type SASLOptions } from "kafkajs";
+import kafkajs, {
+  Kafka,
+  logLevel,
+  type KafkaConfig as KafkaJsConfig,
+  type LogEntry,
+  type SASLOptions,
+} from "kafkajs";
+import SnappyCodec from "kafkajs-snappy";
 import type { KafkaConfig } from "@tandem/config";
 import type { Logger } from "@tandem/runtime";
+
+// kafkajs reads gzip only; recorders' clients may compress with snappy (franz-go does by default), and a
+// batch no consumer can read would stall the site's materializer and links for good.
+kafkajs.CompressionCodecs[kafkajs.CompressionTypes.Snappy] = SnappyCodec;
 
 function tlsOptions(ssl: KafkaConfig["ssl"]): boolean | ConnectionOptions | undefined {
   if (ssl === undefined || typeof ssl === "boolean") return ssl;
