@@ -39,6 +39,32 @@ describe("example topologies", () => {
     expect(nycToSgp?.filters.tenants.deny).toEqual(["7b0c6a4e-2f1d-4c3b-9a8e-5d6f7e8a9b0c"]);
   });
 
+  it("schedules.yaml writes calls now and users at night, weekends only, hourly, weekly and a capped link", () => {
+    const topology = loadTopology(`${examples}schedules.yaml`, env);
+    const byPair = new Map(topology.links.map((l) => [`${l.from}->${l.to}`, l]));
+    expect(byPair.get("nyc->lon")?.schedules?.users).toMatchObject({
+      kind: "windows",
+      timeZone: "Europe/London",
+    });
+    expect(byPair.get("lon->sgp")?.schedule).toMatchObject({
+      windows: [{ days: ["sun", "sat"], end: "24:00" }],
+    });
+    expect(byPair.get("sgp->lon")?.schedule).toEqual({
+      kind: "periodic",
+      timeZone: "UTC",
+      everyMs: 3_600_000,
+    });
+    expect(byPair.get("sgp->nyc")?.schedule).toMatchObject({
+      kind: "periodic",
+      at: ["02:00"],
+      days: ["sun"],
+    });
+    expect(byPair.get("lon->nyc")?.bandwidth).toMatchObject({
+      bytesPerSecond: 12_500_000,
+      windows: [{ bytesPerSecond: 1_250_000 }],
+    });
+  });
+
   it("refuses to load an example without its secrets", () => {
     expect(() => loadTopology(`${examples}three-site-mesh.yaml`, {})).toThrow(TopologyError);
   });
