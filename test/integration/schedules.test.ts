@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { CALLS_TOPIC, parseHeaders, USERS_TOPIC } from "@tandem/events";
+import { LINK_METRICS } from "@tandem/replication";
 import { runBridge, type RunningBridge } from "../../services/bridge/src";
 import { collectStatus, formatStatus } from "../../services/cli/src/status/status";
 import { DEFAULT_THRESHOLDS } from "../../services/cli/src/status/assess";
@@ -187,5 +188,31 @@ describe("schedules per stream, by weekday and periodic, on real clusters", () =
 
     now = new Date("2026-11-28T05:00:00Z"); // Saturday 00:00 in New York
     expect(await callIdsAtLon(tenant, 4)).toEqual(eventIds(sent));
+  });
+
+  it("a capped link forwards a backlog of records no faster than its cap", async () => {
+    const tenant = randomUUID();
+    const cap = 40_000;
+    const capped = link("nyc", "lon", {
+      streams: ["calls"],
+      bandwidth: { timeZone: "UTC", bytesPerSecond: cap, windows: [] },
+    });
+    const sent = await publishCalls(nyc, 1000, tenant);
+    const startedAt = Date.now();
+    const started = await bridge([capped]);
+    const metric = async (name: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${started.opsPort}/metrics`)).text();
+      return Number(new RegExp(`^${name}\\{link="nyc->lon"\\} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+    };
+    let forwardedAt = startedAt;
+    while ((await metric(LINK_METRICS.recordsForwarded)) < sent.length && Date.now() - startedAt < 120_000) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      forwardedAt = Date.now();
+    }
+    expect(await callIdsAtLon(tenant, sent.length)).toEqual(eventIds(sent));
+    const bytes = await metric(LINK_METRICS.bytesForwarded);
+    // Uncapped, this backlog crosses in about a second; at the cap it takes bytes / cap, start-up on top.
+    expect((forwardedAt - startedAt) / 1000).toBeGreaterThan((0.9 * bytes) / cap);
+    expect((forwardedAt - startedAt) / 1000).toBeLessThan(bytes / cap + 20);
   });
 });

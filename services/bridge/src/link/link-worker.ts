@@ -425,6 +425,20 @@ export class LinkWorker {
     const { topic, partition } = batch;
     this.lag.fetched(topic, partition, Number(batch.offsetLag()), batch.messages[0]?.timestamp);
     if (this.gates.isTopicClosed(topic) || this.abort.signal.aborted) return;
+    // Paced before it is sent, so that a backlog's first fetch waits its turn too; keys and values are the
+    // bytes the link's cap counts, as its bytes-forwarded metric does.
+    const batchBytes = batch.messages.reduce(
+      (sum, m) => sum + (m.key?.length ?? 0) + (m.value?.length ?? 0),
+      0,
+    );
+    // A wait cut short (stopping, or the partition moved while waiting) leaves the batch to the next reader.
+    const paced = await this.throttle
+      .pass(batchBytes, { signal: this.abort.signal, waiting: () => payload.heartbeat() })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!paced) return;
 
     const delivered = await this.consumer
       .retryBatch(payload, () => this.forwarder.forward(batch), {
@@ -458,9 +472,5 @@ export class LinkWorker {
     }
     this.lag.forwarded(topic, partition, Number(batch.offsetLag()), batch.messages.at(-1)?.timestamp);
     if (delivered.forwarded > 0) this.lastForwardedAt = now;
-    // Held after the batch rather than before: the bytes are known once forwarded, and the next batch waits.
-    await this.throttle
-      .pass(delivered.bytes, { signal: this.abort.signal, waiting: () => payload.heartbeat() })
-      .catch(() => {});
   }
 }
