@@ -149,7 +149,7 @@ async function walkRows(
             })
           : { ok: false, reason: row.problem };
       if (!verdict.ok) {
-        reject(row, verdict.reason);
+        reject(row, verdict.reason, verdict.id);
         continue;
       }
       const call = verdict.value;

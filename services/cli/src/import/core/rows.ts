@@ -16,7 +16,8 @@ export interface ImportCall {
   planned: CallCompleted;
 }
 
-export type RowVerdict = { ok: true; value: ImportCall } | { ok: false; reason: string };
+/** A rejected row's verdict names the archive's id when the row has one, for the report. */
+export type RowVerdict = { ok: true; value: ImportCall } | { ok: false; reason: string; id?: string };
 
 const CONTENT_TYPES: Record<string, string> = {
   wav: "audio/wav",
@@ -92,7 +93,7 @@ export function callOfRow(
     endedAt ??
     (startedAtMs !== undefined && typeof durationMs === "number" ? startedAtMs + durationMs : undefined);
   if (problems.length > 0 || archiveId === undefined || audioFile === undefined) {
-    return { ok: false, reason: problems.join("; ") };
+    return { ok: false, reason: problems.join("; "), ...(archiveId === undefined ? {} : { id: archiveId }) };
   }
 
   const tenantId = text("tenantId");
@@ -125,7 +126,7 @@ export function callOfRow(
       return field in FIELDS ? name(field as Field) : path;
     });
     if (problem === undefined) throw error;
-    return { ok: false, reason: problem };
+    return { ok: false, reason: problem, id: archiveId };
   }
 }
 
