@@ -14,7 +14,7 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 /** Without a terminal (a log), a progress line this often instead of the bar. */
 const PROGRESS_LINE_EVERY_MS = 10_000;
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function positive(value: string): number {
   const parsed = Number(value);
@@ -60,8 +60,8 @@ export function importCommand(): Command {
       "--audio-dir <dir>",
       "where the manifest's relative audio paths start (default: the manifest's directory)",
     )
-    .option("--map <field=column>", "read a field from another column (repeatable)", collect, [])
-    .option("--set <field=value>", "one value of a field for every row (repeatable)", collect, [])
+    .option("--map <field=column>", "read a field from another column (repeatable)", collect)
+    .option("--set <field=value>", "one value of a field for every row (repeatable)", collect)
     .option(
       "--id-namespace <uuid>",
       "namespace of the call ids derived from the archive's ids",
@@ -109,8 +109,8 @@ Examples:
         site: string;
         manifest: string;
         audioDir?: string;
-        map: string[];
-        set: string[];
+        map?: string[];
+        set?: string[];
         idNamespace: string;
         concurrency: number;
         state?: string;
@@ -121,7 +121,7 @@ Examples:
       }) => {
         const site = siteIn(flags);
         const format = formatOf(flags.manifest);
-        const mapping = parseMapping(flags.map, flags.set);
+        const mapping = parseMapping(flags.map ?? [], flags.set ?? []);
         const stop = new AbortController();
         const onSignal = (signal: NodeJS.Signals) => {
           say(`${signal}: finishing the calls in flight, then saving the state (again to quit at once)`);
