@@ -176,6 +176,7 @@ describe("tandem import", { timeout: 300_000 }, () => {
     expect(result.out).toMatch(/^imported 12 call\(s\), 240\.0 kB of audio, in [\d.]+s \([\d.]+ calls\/s/m);
     expect(result.out).toContain(`4 row(s) rejected, listed in ${manifest}.rejects.jsonl:`);
     expect(result.code).toBe(1);
+    expect(`${result.out}${result.err}`).not.toContain(nyc.objectStore.secretAccessKey);
     const rejects = fs
       .readFileSync(`${manifest}.rejects.jsonl`, "utf8")
       .trimEnd()

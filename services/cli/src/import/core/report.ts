@@ -36,7 +36,7 @@ export function progressLine(processed: number, total: number, imported: number,
   );
 }
 
-export function describeReject(reject: Reject): string {
+function describeReject(reject: Reject): string {
   return `row ${reject.row} (line ${reject.line})${reject.id === undefined ? "" : ` id ${reject.id}`}: ${reject.reason}`;
 }
 

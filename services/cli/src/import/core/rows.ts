@@ -118,12 +118,12 @@ export function callOfRow(
     const planned = callEventFor(context.site, call, format);
     return { ok: true, value: { archiveId, audioFile, call, format, planned } };
   } catch (error) {
-    const problem = validationProblem(error, (path) => {
-      const head = path.split(".")[0]!;
-      if (path === "durationMs" && seconds !== undefined) return name("durationSeconds");
-      if (head === "attributes") return `attribute ${path.slice("attributes.".length)}`;
-      const field = FIELD_OF_PATH[path] ?? head;
-      return field in FIELDS ? name(field as Field) : path;
+    const problem = validationProblem(error, (eventField) => {
+      const head = eventField.split(".")[0]!;
+      if (eventField === "durationMs" && seconds !== undefined) return name("durationSeconds");
+      if (head === "attributes") return `attribute ${eventField.slice("attributes.".length)}`;
+      const field = FIELD_OF_PATH[eventField] ?? head;
+      return field in FIELDS ? name(field as Field) : eventField;
     });
     if (problem === undefined) throw error;
     return { ok: false, reason: problem, id: archiveId };
