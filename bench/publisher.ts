@@ -7,14 +7,11 @@
  */
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
-import { EventCodec, HybridLogicalClock, USERS_TOPIC, type UserChanged } from "@tandem/events";
-import { createKafka, ensureSiteTopics } from "@tandem/kafka";
-import { S3ObjectStore } from "@tandem/object-store";
+import { USERS_TOPIC, type UserChanged } from "@tandem/events";
 import { createLogger } from "@tandem/runtime";
 import {
   CallGenerator,
   Random,
-  RecorderPublisher,
   WAV_CONTENT_TYPE,
   createPopulation,
   formatBytes,
@@ -22,7 +19,7 @@ import {
   type AudioFormat,
   type UserEdit,
 } from "../services/recorder/src";
-import { benchSite, printSideBySide } from "./one-site";
+import { benchPublisher, benchSite, printSideBySide } from "./one-site";
 
 const { values: args } = parseArgs({
   options: {
@@ -85,23 +82,7 @@ async function main(): Promise<void> {
   logger.level = "warn";
   const { site, stack } = await benchSite();
 
-  const kafka = createKafka(site.kafka, "tandem-bench", logger);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureSiteTopics(admin);
-  await admin.disconnect();
-  // The publisher's production settings: idempotent, acks=all (kafkajs sends one request per send()).
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const codec = new EventCodec({ host: site.registry.url });
-  const store = new S3ObjectStore(site.objectStore);
-  const publisher = new RecorderPublisher({
-    site: site.site,
-    producer,
-    codec,
-    store,
-    clock: new HybridLogicalClock(() => Date.now()),
-  });
+  const { publisher, codec, close } = await benchPublisher(site, logger);
 
   try {
     const random = new Random("bench");
@@ -180,8 +161,7 @@ async function main(): Promise<void> {
       rows,
     );
   } finally {
-    await producer.disconnect();
-    store.close();
+    await close();
     if (!args.keep) {
       await stack.down();
       process.stderr.write("[stack] stopped (--keep leaves it running)\n");

@@ -10,7 +10,7 @@ import type { SiteEndpoints } from "@tandem/stack";
 import { audioSha256At, kafkaFor, recordCallsWithAudio, recorderAt, storeFor } from "../support/clients";
 import { freshDatabase } from "../support/databases";
 import { waitFor } from "../support/events";
-import { exited, runTandem, spawnTandem, terminateAll } from "../support/processes";
+import { exited, runSite, runTandem, terminateAll } from "../support/processes";
 import { stack } from "../support/stack";
 import { link, topologyOf, twoWay, writeTopologyFile } from "../support/topology";
 
@@ -87,15 +87,7 @@ beforeAll(async () => {
   );
   for (const site of topology.sites) site.postgres = { connectionString: databases.get(site.id)!.url };
   writeTopologyFile(topologyFile, topology);
-  for (const site of ["nyc", "lon", "sfo"]) {
-    services.push(
-      spawnTandem(
-        ["run", "--config", topologyFile, "--site", site, "--instance", `repair-${site}`],
-        path.join(workDir, `${site}.log`),
-        { TANDEM_MATERIALIZER_GROUP: `repair-test-${site}-${randomUUID()}` },
-      ),
-    );
-  }
+  for (const site of ["nyc", "lon", "sfo"]) services.push(runSite(topologyFile, site, workDir, "repair"));
 });
 
 afterAll(async () => {

@@ -16,6 +16,18 @@ export function spawnTandem(args: string[], logFile: string, env: NodeJS.Process
   return child;
 }
 
+/**
+ * `tandem run` of a site as a child process, logging to `<site>.log` in `dir`, its materializer in a
+ * group of its own (so that it reads the site's whole log into the test's fresh database).
+ */
+export function runSite(topologyFile: string, site: string, dir: string, test: string): ChildProcess {
+  return spawnTandem(
+    ["run", "--config", topologyFile, "--site", site, "--instance", `${test}-${site}`],
+    path.join(dir, `${site}.log`),
+    { TANDEM_MATERIALIZER_GROUP: `${test}-test-${site}-${crypto.randomUUID()}` },
+  );
+}
+
 export function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once("exit", (code) => resolve(code)));

@@ -31,4 +31,6 @@ export const defaults = {
   replay: { topics: "calls,users", audioConcurrency: 4 },
   /** `tandem repair --grace` (a call seen this recently is left to the bridges) and `--wait` (seconds). */
   repair: { graceSeconds: 30, waitSeconds: 300 },
+  /** `tandem import --concurrency`: calls uploaded and published at once (bench/import.ts). */
+  import: { concurrency: 8 },
 };

@@ -4,6 +4,7 @@ import { UsageError } from "./errors";
 import { conflictsCommand } from "./commands/conflicts";
 import { demoCommand } from "./commands/demo";
 import { gapsCommand } from "./commands/gaps";
+import { importCommand } from "./commands/import";
 import { inspectCommand } from "./commands/inspect";
 import { publishCommand } from "./commands/publish";
 import { replayCommand } from "./commands/replay";
@@ -23,6 +24,7 @@ const program = new Command("tandem")
   .addCommand(gapsCommand())
   .addCommand(replicateCommand())
   .addCommand(publishCommand())
+  .addCommand(importCommand())
   .addCommand(inspectCommand())
   .addCommand(replayCommand())
   .addCommand(verifyCommand())

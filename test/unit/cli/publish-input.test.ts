@@ -3,8 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { audioObjectKey } from "@tandem/events";
-import { UsageError } from "../../../services/cli/src/errors";
 import { parseCallMeta, parseUserMeta, readJsonObject } from "../../../services/cli/src/publish/input";
+import { usageProblem } from "../../support/usage-error";
 
 const EXAMPLES = path.resolve(import.meta.dirname, "../../../examples/publish");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-publish-input-"));
@@ -20,25 +20,16 @@ function writeFile(name: string, text: string): string {
   return file;
 }
 
-/** The one line a usage error prints. */
-function problem(action: () => unknown): string {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    return (error as Error).message;
-  }
-  throw new Error("no usage error");
-}
-
 describe("publish: reading a metadata file", () => {
   it("names the file when it is missing, not JSON, or not an object", () => {
     const missing = path.join(dir, "absent.json");
-    expect(problem(() => readJsonObject(missing))).toMatch(new RegExp(`^${missing}: cannot read: ENOENT`));
+    expect(usageProblem(() => readJsonObject(missing))).toMatch(
+      new RegExp(`^${missing}: cannot read: ENOENT`),
+    );
     const broken = writeFile("broken.json", '{"callId": ');
-    expect(problem(() => readJsonObject(broken))).toMatch(new RegExp(`^${broken}: not JSON: `));
+    expect(usageProblem(() => readJsonObject(broken))).toMatch(new RegExp(`^${broken}: not JSON: `));
     const list = writeFile("list.json", "[1, 2]");
-    expect(problem(() => readJsonObject(list))).toBe(`${list}: must be a JSON object`);
+    expect(usageProblem(() => readJsonObject(list))).toBe(`${list}: must be a JSON object`);
   });
 });
 
@@ -64,27 +55,27 @@ describe("publish: a call's metadata", () => {
   it("names every missing or bad field on one line, with the library's wording", () => {
     const { tenantId: _tenant, ...meta } = example("call.json");
     const bad = { ...meta, durationMs: 1, audio: { ...(meta.audio as object), channels: 0 } };
-    expect(problem(() => parseCallMeta("call.json", bad, "nyc"))).toBe(
+    expect(usageProblem(() => parseCallMeta("call.json", bad, "nyc"))).toBe(
       "call.json: tenantId: is missing; audio.channels: must be positive",
     );
-    expect(problem(() => parseCallMeta("call.json", { ...meta, tenantId: "T1" }, "nyc"))).toBe(
+    expect(usageProblem(() => parseCallMeta("call.json", { ...meta, tenantId: "T1" }, "nyc"))).toBe(
       "call.json: tenantId: must be a canonical lowercase UUID",
     );
   });
 
   it("refuses a call without its audio's description, and fields the schema does not have", () => {
     const { audio: _audio, ...meta } = example("call.json");
-    expect(problem(() => parseCallMeta("call.json", meta, "nyc"))).toMatch(
+    expect(usageProblem(() => parseCallMeta("call.json", meta, "nyc"))).toMatch(
       /^call\.json: audio: must be an object/,
     );
-    expect(problem(() => parseCallMeta("call.json", { ...example("call.json"), queue: "x" }, "nyc"))).toBe(
-      `call.json: (top level): Unrecognized key: "queue"`,
-    );
+    expect(
+      usageProblem(() => parseCallMeta("call.json", { ...example("call.json"), queue: "x" }, "nyc")),
+    ).toBe(`call.json: (top level): Unrecognized key: "queue"`);
   });
 
   it("refuses a start too late for an object key", () => {
     const meta = { ...example("call.json"), startedAtMs: 4e14, endedAtMs: 4e14, durationMs: 0 };
-    expect(problem(() => parseCallMeta("call.json", meta, "nyc"))).toMatch(
+    expect(usageProblem(() => parseCallMeta("call.json", meta, "nyc"))).toMatch(
       /^call\.json: cannot build an audio object key: startedAtMs/,
     );
   });
@@ -99,23 +90,23 @@ describe("publish: a user edit", () => {
 
   it("names the file's own field names: changes, not the event's fields", () => {
     const meta = { ...example("user.json"), changes: { email: "not-an-address" } };
-    expect(problem(() => parseUserMeta("user.json", meta, "nyc"))).toBe(
+    expect(usageProblem(() => parseUserMeta("user.json", meta, "nyc"))).toBe(
       "user.json: changes.email: must be an e-mail address",
     );
     const empty = { ...example("user.json"), changes: {} };
-    expect(problem(() => parseUserMeta("user.json", empty, "nyc"))).toBe(
+    expect(usageProblem(() => parseUserMeta("user.json", empty, "nyc"))).toBe(
       "user.json: changedFields: must name at least one field for an UPSERT",
     );
   });
 
   it("refuses unknown fields, a missing id and a malformed base version", () => {
-    expect(problem(() => parseUserMeta("user.json", { ...example("user.json"), nmae: "x" }, "nyc"))).toMatch(
-      /^user\.json: nmae: unknown field/,
-    );
+    expect(
+      usageProblem(() => parseUserMeta("user.json", { ...example("user.json"), nmae: "x" }, "nyc")),
+    ).toMatch(/^user\.json: nmae: unknown field/);
     const { userId: _user, ...meta } = example("user.json");
-    expect(problem(() => parseUserMeta("user.json", meta, "nyc"))).toBe("user.json: userId: is missing");
+    expect(usageProblem(() => parseUserMeta("user.json", meta, "nyc"))).toBe("user.json: userId: is missing");
     const version = { ...example("user.json"), baseVersion: { nyc: { wallTimeMs: -1, logical: 0 } } };
-    expect(problem(() => parseUserMeta("user.json", version, "nyc"))).toBe(
+    expect(usageProblem(() => parseUserMeta("user.json", version, "nyc"))).toBe(
       "user.json: baseVersion.nyc.wallTimeMs: must not be negative",
     );
   });

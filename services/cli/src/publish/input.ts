@@ -72,17 +72,22 @@ export function parseUserMeta(file: string, meta: Record<string, unknown>, site:
   return edit;
 }
 
+/** The library's verdict as one line naming the fields, or undefined for an error that is not one. */
+export function validationProblem(error: unknown, nameOf = (field: string) => field): string | undefined {
+  if (error instanceof ValidationError) {
+    return error.issues.map((i) => `${nameOf(i.path) || "(top level)"}: ${i.problem}`).join("; ");
+  }
+  if (error instanceof PermanentError) return error.message;
+  return undefined;
+}
+
 /** The library's verdict as one line naming the file and the fields. */
 function checked<T>(file: string, check: () => T, nameOf = (field: string) => field): T {
   try {
     return check();
   } catch (error) {
-    if (error instanceof ValidationError) {
-      throw new UsageError(
-        `${file}: ${error.issues.map((i) => `${nameOf(i.path) || "(top level)"}: ${i.problem}`).join("; ")}`,
-      );
-    }
-    if (error instanceof PermanentError) throw new UsageError(`${file}: ${error.message}`);
+    const problem = validationProblem(error, nameOf);
+    if (problem !== undefined) throw new UsageError(`${file}: ${problem}`);
     throw error;
   }
 }
