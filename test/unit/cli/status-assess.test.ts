@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { assessLink, DEFAULT_THRESHOLDS } from "../../../services/cli/src/status/assess";
 import { LINK_PATTERN } from "../../../services/cli/src/commands/replicate";
+import { formatStatus } from "../../../services/cli/src/status/status";
 
 const fresh = { scheduleOpen: true, lagRecords: 0, heartbeatAgeSeconds: 2, recordsLost: 0 };
 
@@ -52,5 +53,46 @@ describe("link names on the command line", () => {
     expect(LINK_PATTERN.exec("nyc-lon")?.slice(1)).toEqual(["nyc", "lon"]);
     expect(LINK_PATTERN.exec("nyc")).toBeNull();
     expect(LINK_PATTERN.exec("NYC->lon")).toBeNull();
+  });
+});
+
+describe("status as printed", () => {
+  it("shows a link's cap beside its schedule, and each scheduled stream's state and next change", () => {
+    const lines = formatStatus({
+      at: "2026-12-06T03:00:00.000Z",
+      healthy: true,
+      sites: [{ site: "nyc", kafkaReachable: true, dlqRecords: 0, openConflicts: 0, gaps: [] }],
+      links: [
+        {
+          link: "nyc->lon",
+          schedule: "calls: continuous; users: 22:00-06:00 Europe/London",
+          streams: [
+            { stream: "calls", schedule: "continuous", open: true, nextChange: undefined },
+            {
+              stream: "users",
+              schedule: "22:00-06:00 Europe/London",
+              open: false,
+              nextChange: "2026-12-06T22:00:00.000Z",
+            },
+          ],
+          cap: "10mbit",
+          delivery: "at-least-once",
+          health: "ok",
+          why: "",
+          lagRecords: 0,
+          lastHeartbeatAt: "2026-12-06T02:59:58.000Z",
+          heartbeatAgeSeconds: 2,
+          retentionRisks: [],
+        },
+      ],
+    });
+    expect(lines).toContain(
+      "nyc->lon     ok         0             2026-12-06T02:59:58Z (2s) calls: continuous; users: 22:00-06:00 Europe/London  cap 10mbit",
+    );
+    expect(lines.slice(lines.indexOf("STREAM SCHEDULES"))).toEqual([
+      "STREAM SCHEDULES",
+      "  nyc->lon     calls  open    continuous",
+      "  nyc->lon     users  closed  22:00-06:00 Europe/London  opens 2026-12-06T22:00Z",
+    ]);
   });
 });
