@@ -145,7 +145,26 @@ beforeAll(async () => {
   for (const site of topology.sites) site.postgres = { connectionString: databases.get(site.id)!.url };
   writeTopologyFile(topologyFile, topology);
   for (const site of ["nyc", "lon"]) services.push(runSite(topologyFile, site, workDir, "import"));
+  // The tests read the sites' databases at once: wait until each site's materializer has migrated its own.
+  await until(
+    "both sites' databases migrated",
+    async () => (await Promise.all(["nyc", "lon"].map(migrated))).every(Boolean),
+    120_000,
+  );
 });
+
+async function migrated(site: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: databases.get(site)!.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ ready: boolean }>(
+      "SELECT to_regclass('calls') IS NOT NULL AS ready",
+    );
+    return rows[0]!.ready;
+  } finally {
+    await client.end();
+  }
+}
 
 afterAll(async () => {
   await terminateAll(services);
