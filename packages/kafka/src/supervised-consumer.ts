@@ -11,10 +11,13 @@ import type {
 } from "kafkajs";
 import type { LostRange } from "@tandem/replication";
 import { DEFAULT_BACKOFF, backoffDelay, retryWithBackoff, type BackoffPolicy } from "@tandem/runtime";
+import { BackgroundCommits } from "./background-commits";
 import { REPLACED_ON_CRASH, runConsumer } from "./consumers";
 
 /** Longest wait between heartbeats to the group while a batch is retried. */
 const HEARTBEAT_SLICE_MS = 2000;
+/** Before a failed background commit is tried again, when no newer offset comes first. */
+const COMMIT_RETRY_MS = 1000;
 
 export interface SupervisedConsumerOptions {
   kafka: Kafka;
@@ -43,6 +46,8 @@ export interface SupervisedConsumerOptions {
     resubscribing?: (topics: string[]) => void;
     topicCheckFailed?: (error: unknown) => void;
     consuming?: (topics: string[]) => void;
+    /** A background commit failed; its offsets go with the next one. */
+    commitFailed?: (error: unknown) => void;
   };
 }
 
@@ -70,8 +75,14 @@ export class SupervisedConsumer {
   /** Per partition, the log start up to which a loss was reported. */
   private readonly lostUpTo = new Map<string, bigint>();
   private admin: Admin | undefined;
+  private readonly commits: BackgroundCommits;
 
-  constructor(private readonly options: SupervisedConsumerOptions) {}
+  constructor(private readonly options: SupervisedConsumerOptions) {
+    this.commits = new BackgroundCommits((offsets) => this.commitNow(offsets), {
+      retryAfterMs: COMMIT_RETRY_MS,
+      failed: (error) => this.options.events?.commitFailed?.(error),
+    });
+  }
 
   /** The topics of the consumer that runs; none while it is being replaced. */
   get topics(): string[] {
@@ -91,6 +102,8 @@ export class SupervisedConsumer {
   async stop(): Promise<void> {
     this.stopping.abort();
     clearInterval(this.timer);
+    // While still a member of the group: after it leaves, its commits are refused.
+    await this.commits.flush();
     await this.replacing;
     await this.consumer?.disconnect().catch(() => {});
     await this.admin?.disconnect().catch(() => {});
@@ -114,7 +127,15 @@ export class SupervisedConsumer {
     if (resume.length > 0) consumer.resume(resume.map((topic) => ({ topic })));
   }
 
-  async commitOffsets(offsets: TopicPartitionOffsetAndMetadata[]): Promise<void> {
+  /**
+   * Commits the offsets in the background (see BackgroundCommits); a stop, a replacement and the batch in
+   * flight when a stop begins wait for what is queued.
+   */
+  commitSoon(offsets: TopicPartitionOffsetAndMetadata[]): void {
+    this.commits.note(offsets);
+  }
+
+  private async commitNow(offsets: TopicPartitionOffsetAndMetadata[]): Promise<void> {
     if (this.consumer === undefined) throw new Error("no consumer is running");
     await this.consumer.commitOffsets(offsets);
   }
@@ -170,6 +191,8 @@ export class SupervisedConsumer {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       // Partitions may have moved: where each one's next batch should start is learnt again.
       this.expectedNext.clear();
+      const owned = payload.memberAssignment;
+      this.commits.retain((topic, partition) => owned[topic]?.includes(partition) ?? false);
       const { onLostRange } = this.options;
       if (onLostRange !== undefined)
         void this.checkAssignment(consumer, payload.memberAssignment, onLostRange);
@@ -197,12 +220,14 @@ export class SupervisedConsumer {
   private runConfig(): ConsumerRunConfig {
     const { run, onLostRange } = this.options;
     const { eachBatch } = run;
-    if (onLostRange === undefined || eachBatch === undefined) return run;
+    if (eachBatch === undefined) return run;
     return {
       ...run,
       eachBatch: async (payload) => {
-        await this.checkContinuity(payload.batch, onLostRange);
+        if (onLostRange !== undefined) await this.checkContinuity(payload.batch, onLostRange);
         await eachBatch(payload);
+        // A stop waits for this batch, then leaves the group: its offset is committed before that.
+        if (this.stopping.signal.aborted) await this.commits.flush();
       },
     };
   }
@@ -336,7 +361,9 @@ export class SupervisedConsumer {
   private replace(): Promise<void> {
     this.replacing ??= (async () => {
       try {
-        // Stopping the old consumer finishes and commits its batch in flight before the new one joins.
+        // The old consumer commits what it forwarded, if it still can, and finishes its batch in flight
+        // before the new one joins; the new one commits what that batch leaves queued.
+        await this.commits.flush();
         await this.consumer?.disconnect().catch(() => {});
         this.consumer = undefined;
         this.subscribed = [];

@@ -49,9 +49,11 @@ class FakeConsumer {
     if (this.refuseJoin) this.crash(new Error("join refused"));
     return Promise.resolve();
   };
-  disconnect = () => {
+  /** kafkajs's disconnect waits for the batch in flight: a test holds it here. */
+  batchInFlight: Promise<void> = Promise.resolve();
+  disconnect = async () => {
+    await this.batchInFlight;
     this.disconnected = true;
-    return Promise.resolve();
   };
   pause = (topics: Array<{ topic: string }>) => {
     this.paused = [...new Set([...this.paused, ...topics.map((t) => t.topic)])];
@@ -192,6 +194,79 @@ describe("a supervised consumer", () => {
     expect(await supervised.retryBatch(batchPayload({ running: false }).payload, failing)).toBeUndefined();
     await supervised.stop();
     expect(await supervised.retryBatch(batchPayload().payload, failing)).toBeUndefined();
+  });
+
+  describe("commits offsets in the background", () => {
+    const at = (partition: number, offset: string) => ({ topic: "calls.completed", partition, offset });
+
+    it("one commit at a time, and a stop commits what is queued before the consumer leaves", async () => {
+      const { supervised, created } = setup();
+      await supervised.start();
+      const consumer = created[0]!;
+      let answer: () => void = () => {};
+      const whileMember: boolean[] = [];
+      consumer.commitOffsets.mockImplementation(() => {
+        whileMember.push(!consumer.disconnected);
+        return new Promise<void>((resolve) => (answer = resolve));
+      });
+      supervised.commitSoon([at(0, "5")]);
+      supervised.commitSoon([at(0, "9")]);
+      expect(consumer.commitOffsets.mock.calls).toEqual([[[at(0, "5")]]]);
+
+      const stopped = supervised.stop();
+      answer();
+      await vi.waitFor(() => expect(consumer.commitOffsets).toHaveBeenCalledTimes(2));
+      expect(consumer.commitOffsets.mock.calls[1]).toEqual([[at(0, "9")]]);
+      answer();
+      await stopped;
+      expect(whileMember).toEqual([true, true]);
+      expect(consumer.disconnected).toBe(true);
+    });
+
+    it("the batch in flight when a stop begins commits its offset before the consumer leaves", async () => {
+      const { supervised, created } = setup({
+        run: {
+          eachBatch: () => {
+            supervised.commitSoon([at(0, "42")]);
+            return Promise.resolve();
+          },
+        },
+      });
+      await supervised.start();
+      const consumer = created[0]!;
+      let answer: () => void = () => {};
+      consumer.commitOffsets.mockImplementation(() => new Promise<void>((resolve) => (answer = resolve)));
+      let finishBatch: () => void = () => {};
+      consumer.batchInFlight = new Promise((resolve) => (finishBatch = resolve));
+      const stopped = supervised.stop();
+      let batchDone = false;
+      const batch = consumer.runConfig!.eachBatch!({} as EachBatchPayload).then(() => (batchDone = true));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(consumer.commitOffsets.mock.calls).toEqual([[[at(0, "42")]]]);
+      expect(batchDone).toBe(false);
+      answer();
+      await batch;
+      expect(consumer.disconnected).toBe(false);
+      finishBatch();
+      await stopped;
+      expect(consumer.disconnected).toBe(true);
+    });
+
+    it("drops a queued offset of a partition the group gave to another member", async () => {
+      const { supervised, created } = setup();
+      await supervised.start();
+      const consumer = created[0]!;
+      let answer: () => void = () => {};
+      consumer.commitOffsets.mockImplementation(() => new Promise<void>((resolve) => (answer = resolve)));
+      supervised.commitSoon([at(0, "1")]);
+      supervised.commitSoon([at(0, "2"), at(1, "7")]);
+      consumer.joined({ "calls.completed": [0] });
+      answer();
+      await vi.waitFor(() => expect(consumer.commitOffsets).toHaveBeenCalledTimes(2));
+      expect(consumer.commitOffsets.mock.calls[1]).toEqual([[at(0, "2")]]);
+      answer();
+      await supervised.stop();
+    });
   });
 
   describe("finds records that retention deleted before the group read them", () => {
