@@ -78,8 +78,10 @@ describe.each(stores)("%s object store", (_name, store, writeForeign) => {
     const stored = await store.put(key, stream, { contentType: "audio/wav" });
     expect(stored).toEqual({ key, sizeBytes: size, sha256 });
     expect(await store.head(key)).toEqual({ key, sizeBytes: size, sha256 });
+    const read = await store.get(key, { verifySha256: sha256 });
+    expect(read.head).toEqual({ key, sizeBytes: size, sha256 });
     const back = createHash("sha256");
-    for await (const chunk of await store.get(key, { verifySha256: sha256 })) back.update(chunk as Buffer);
+    for await (const chunk of read.body) back.update(chunk as Buffer);
     expect(back.digest("hex")).toBe(sha256);
   });
 
@@ -95,10 +97,10 @@ describe.each(stores)("%s object store", (_name, store, writeForeign) => {
   it("fails a verified read whose bytes do not match", async () => {
     const key = `calls/${randomUUID()}.txt`;
     await store.put(key, Readable.from([Buffer.from("hello")]));
-    await expect(text(await store.get(key, { verifySha256: "f".repeat(64) }))).rejects.toMatchObject({
+    await expect(text((await store.get(key, { verifySha256: "f".repeat(64) })).body)).rejects.toMatchObject({
       kind: "checksum-mismatch",
     });
-    expect(await text(await store.get(key))).toBe("hello");
+    expect(await text((await store.get(key)).body)).toBe("hello");
   });
 
   it("holds an object another client wrote without metadata, valid by its bytes alone", async () => {
@@ -108,6 +110,9 @@ describe.each(stores)("%s object store", (_name, store, writeForeign) => {
     await writeForeign(key, bytes);
     const head = await store.head(key);
     expect(head).toEqual({ key, sizeBytes: bytes.length });
+    const read = await store.get(key);
+    read.body.destroy();
+    expect(read.head).toEqual(head);
     await assertSha256(store, head!, sha256);
     await expect(assertSha256(store, head!, "0".repeat(64))).rejects.toMatchObject({
       kind: "checksum-mismatch",

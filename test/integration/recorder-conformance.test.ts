@@ -117,7 +117,7 @@ async function callAt(site: SiteEndpoints, callId: string) {
 
 async function storedSha256(site: SiteEndpoints, key: string): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of await storeFor(site).get(key)) hash.update(chunk as Buffer);
+  for await (const chunk of (await storeFor(site).get(key)).body) hash.update(chunk as Buffer);
   return hash.digest("hex");
 }
 

@@ -80,7 +80,7 @@ describe("recorder simulator against the real stack", () => {
           sha256: audio.sha256,
         });
         // Reading with verification fails if the bytes do not hash to the event's sha256.
-        const file = await readAll(await store.get(audio.objectKey, { verifySha256: audio.sha256 }));
+        const file = await readAll((await store.get(audio.objectKey, { verifySha256: audio.sha256 })).body);
         expect(file.length).toBe(audio.sizeBytes);
         expect(file.toString("ascii", 0, 4)).toBe("RIFF");
         expect(file.toString("ascii", 8, 12)).toBe("WAVE");

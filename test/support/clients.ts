@@ -146,7 +146,7 @@ export async function recordCallsWithAudio(
 
 /** The sha256 of a call's audio object as a site's store holds it. */
 export async function audioSha256At(site: SiteEndpoints, call: CallCompleted): Promise<string> {
-  const body = await storeFor(site).get(audioObjectKey(call.tenantId, call.startedAtMs, call.callId));
+  const { body } = await storeFor(site).get(audioObjectKey(call.tenantId, call.startedAtMs, call.callId));
   const hash = createHash("sha256");
   for await (const chunk of body) hash.update(chunk as Buffer);
   return hash.digest("hex");

@@ -12,6 +12,7 @@ export const DEFAULT_TUNING: Tuning = {
     topicRefreshMs: 30_000,
     scheduleCheckMs: 1_000,
     fetchMaxWaitMs: 200,
+    fetchBytesPerPartition: 1024 * 1024,
     sessionTimeoutMs: 30_000,
     partitionsConcurrently: 3,
     // Below the target's default `max.message.bytes` (1 MiB): a fetched source batch, whose path headers
@@ -57,6 +58,13 @@ const count = (max: number) =>
     .min(1, { error: `expected a whole number from 1 to ${max}` })
     .max(max, { error: `expected a whole number from 1 to ${max}` });
 
+const BYTES_FORM = "expected a number of bytes from 16384 to 104857600";
+const bytes = z
+  .number({ error: BYTES_FORM })
+  .int({ error: BYTES_FORM })
+  .min(16_384, { error: BYTES_FORM })
+  .max(100 * 1024 * 1024, { error: BYTES_FORM });
+
 const retry = (defaults: Tuning["bridge"]["retry"]) =>
   z
     .strictObject({ initial: duration.optional(), max: duration.optional() })
@@ -91,12 +99,8 @@ const bridge = z
     fetchMaxWait: duration.default(bridgeDefaults.fetchMaxWaitMs),
     sessionTimeout: duration.default(bridgeDefaults.sessionTimeoutMs),
     partitionsConcurrently: count(64).default(bridgeDefaults.partitionsConcurrently),
-    maxRequestBytes: z
-      .number({ error: "expected a number of bytes from 16384 to 104857600" })
-      .int({ error: "expected a number of bytes from 16384 to 104857600" })
-      .min(16_384, { error: "expected a number of bytes from 16384 to 104857600" })
-      .max(100 * 1024 * 1024, { error: "expected a number of bytes from 16384 to 104857600" })
-      .default(bridgeDefaults.maxRequestBytes),
+    fetchBytesPerPartition: bytes.default(bridgeDefaults.fetchBytesPerPartition),
+    maxRequestBytes: bytes.default(bridgeDefaults.maxRequestBytes),
     retry: retry(bridgeDefaults.retry),
   })
   .transform((b): Tuning["bridge"] => ({
@@ -104,6 +108,7 @@ const bridge = z
     topicRefreshMs: b.topicRefresh,
     scheduleCheckMs: b.scheduleCheck,
     fetchMaxWaitMs: b.fetchMaxWait,
+    fetchBytesPerPartition: b.fetchBytesPerPartition,
     sessionTimeoutMs: b.sessionTimeout,
     partitionsConcurrently: b.partitionsConcurrently,
     maxRequestBytes: b.maxRequestBytes,

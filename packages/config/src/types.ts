@@ -160,6 +160,8 @@ export interface Tuning {
     topicRefreshMs: number;
     scheduleCheckMs: number;
     fetchMaxWaitMs: number;
+    /** The most a source fetch returns of one partition: a long link needs more in each round trip. */
+    fetchBytesPerPartition: number;
     sessionTimeoutMs: number;
     /** At-least-once links; an exactly-once link consumes one partition at a time. */
     partitionsConcurrently: number;

@@ -5,7 +5,7 @@ import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
 import { HashingStream, assertSafeKey, verified } from "./hashing";
 import { ObjectStoreError } from "./port";
-import type { ObjectHead, ObjectStore, PutOptions, StoredObject } from "./port";
+import type { ObjectHead, ObjectRead, ObjectStore, PutOptions, StoredObject } from "./port";
 
 /**
  * A local or NAS directory as object store. A put renames the complete file into place, then writes a
@@ -50,7 +50,10 @@ export class DirectoryObjectStore implements ObjectStore {
     }
   }
 
-  async get(key: string, options: { verifySha256?: string } = {}): Promise<Readable> {
+  async get(key: string, options: { verifySha256?: string } = {}): Promise<ObjectRead> {
+    const head = await this.head(key);
+    if (head === undefined)
+      throw new ObjectStoreError("not-found", `${key}: no such object in ${this.description}`);
     const file = this.pathOf(key);
     const stream = fs.createReadStream(file);
     await new Promise<void>((resolve, reject) => {
@@ -63,7 +66,10 @@ export class DirectoryObjectStore implements ObjectStore {
         ),
       );
     });
-    return options.verifySha256 === undefined ? stream : verified(stream, options.verifySha256, key);
+    return {
+      head,
+      body: options.verifySha256 === undefined ? stream : verified(stream, options.verifySha256, key),
+    };
   }
 
   async head(key: string): Promise<ObjectHead | undefined> {

@@ -1,5 +1,5 @@
 export { ObjectStoreError } from "./port";
-export type { ObjectHead, ObjectStore, PutOptions, StoredObject } from "./port";
+export type { ObjectHead, ObjectRead, ObjectStore, PutOptions, StoredObject } from "./port";
 export { DirectoryObjectStore } from "./directory-store";
 export { S3ObjectStore, type S3StoreOptions } from "./s3-store";
 export { assertSafeKey } from "./hashing";

@@ -17,6 +17,12 @@ export interface ObjectHead {
   sha256?: string;
 }
 
+/** An object read: what the store knows of it and its bytes, from one request. */
+export interface ObjectRead {
+  head: ObjectHead;
+  body: Readable;
+}
+
 export interface PutOptions {
   contentType?: string;
   /** When given, the object is only committed if the streamed bytes hash to it. */
@@ -31,8 +37,11 @@ export interface PutOptions {
 export interface ObjectStore {
   readonly description: string;
   put(key: string, body: Readable, options?: PutOptions): Promise<StoredObject>;
-  /** The object's bytes; with `verifySha256` the stream fails at its end when the bytes do not match. */
-  get(key: string, options?: { verifySha256?: string }): Promise<Readable>;
+  /**
+   * The object's head and bytes in one request (a far store costs a round trip each); with `verifySha256`
+   * the stream fails at its end when the bytes do not match.
+   */
+  get(key: string, options?: { verifySha256?: string }): Promise<ObjectRead>;
   /** Size and cached sha256 if any, or undefined when there is no such object. */
   head(key: string): Promise<ObjectHead | undefined>;
   delete(key: string): Promise<void>;

@@ -13,7 +13,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import type { S3StoreConfig } from "@tandem/config";
 import { HashingStream, assertSafeKey, piped, verified } from "./hashing";
 import { ObjectStoreError } from "./port";
-import type { ObjectHead, ObjectStore, PutOptions, StoredObject } from "./port";
+import type { ObjectHead, ObjectRead, ObjectStore, PutOptions, StoredObject } from "./port";
 
 /** A site's S3 store as the topology describes it; a prefix confines every key below it. */
 export type S3StoreOptions = Omit<S3StoreConfig, "kind"> & {
@@ -121,13 +121,17 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async get(key: string, options: { verifySha256?: string } = {}): Promise<Readable> {
+  async get(key: string, options: { verifySha256?: string } = {}): Promise<ObjectRead> {
     try {
       const response = await this.client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
       );
       const stream = response.Body as Readable;
-      return options.verifySha256 === undefined ? stream : verified(stream, options.verifySha256, key);
+      const sha256 = response.Metadata?.[SHA256_METADATA];
+      return {
+        head: { key, sizeBytes: response.ContentLength ?? 0, ...(sha256 ? { sha256 } : {}) },
+        body: options.verifySha256 === undefined ? stream : verified(stream, options.verifySha256, key),
+      };
     } catch (error) {
       throw translate(error, key, this.description);
     }

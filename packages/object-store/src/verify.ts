@@ -16,5 +16,5 @@ export async function assertSha256(store: ObjectStore, head: ObjectHead, expecte
     );
   }
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
-  await pipeline(await store.get(head.key, { verifySha256: expected }), discard);
+  await pipeline((await store.get(head.key, { verifySha256: expected })).body, discard);
 }

@@ -29,7 +29,12 @@ describe("tuning", () => {
   it("takes durations with units and keeps the defaults of what it leaves out", () => {
     const topology = parseTopology(
       withTuning({
-        bridge: { heartbeatInterval: "2s", fetchMaxWait: "50ms", retry: { max: "5m" } },
+        bridge: {
+          heartbeatInterval: "2s",
+          fetchMaxWait: "50ms",
+          fetchBytesPerPartition: 4_194_304,
+          retry: { max: "5m" },
+        },
         audio: { concurrency: 8, lease: "1h" },
       }),
     );
@@ -37,6 +42,7 @@ describe("tuning", () => {
       ...DEFAULT_TUNING.bridge,
       heartbeatIntervalMs: 2_000,
       fetchMaxWaitMs: 50,
+      fetchBytesPerPartition: 4_194_304,
       retry: { initialMs: 500, maxMs: 300_000 },
     });
     expect(topology.tuning?.audio).toEqual({ ...DEFAULT_TUNING.audio, concurrency: 8, leaseMs: 3_600_000 });

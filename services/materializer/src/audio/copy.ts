@@ -50,20 +50,27 @@ export async function copyAudio(
     const isTarget = source.site === localSite && source.key === transfer.localKey;
     let found = false;
     try {
-      const head = await store.head(source.key);
-      if (head === undefined) {
-        outcomes.push({ ...source, outcome: "absent" });
-        continue;
-      }
-      found = true;
       if (isTarget) {
+        const head = await store.head(source.key);
+        if (head === undefined) {
+          outcomes.push({ ...source, outcome: "absent" });
+          continue;
+        }
+        found = true;
         await assertSha256(store, head, transfer.sha256);
         outcomes.push({ ...source, outcome: "present" });
         return { ok: true, bytesCopied: 0, outcomes };
       }
+      // One request to a source, which may be an ocean away: its head comes with its bytes.
+      const { head, body } = await store.get(source.key, { verifySha256: transfer.sha256 });
+      found = true;
       // A cached checksum that differs spares reading the bytes; without one the copy itself verifies.
-      if (head.sha256 !== undefined) await assertSha256(store, head, transfer.sha256);
-      const body = await store.get(source.key, { verifySha256: transfer.sha256 });
+      if (head.sha256 !== undefined) {
+        await assertSha256(store, head, transfer.sha256).catch((error: unknown) => {
+          body.destroy();
+          throw error;
+        });
+      }
       const stored = await local.put(transfer.localKey, paced(body, throttle), {
         contentType: transfer.contentType,
         expectedSha256: transfer.sha256,
