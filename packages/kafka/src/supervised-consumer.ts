@@ -153,10 +153,16 @@ export class SupervisedConsumer {
       policy?: BackoffPolicy;
       onRetry?: (attempt: number, error: unknown, waitMs: number) => void;
       final?: (error: unknown) => boolean;
+      /** Abandons the batch too: its owner stops before the consumer does. */
+      signal?: AbortSignal;
     } = {},
   ): Promise<T | undefined> {
     const policy = options.policy ?? this.options.backoff ?? DEFAULT_BACKOFF;
-    const abandoned = () => this.stopping.signal.aborted || !payload.isRunning() || payload.isStale();
+    const abandoned = () =>
+      this.stopping.signal.aborted ||
+      options.signal?.aborted === true ||
+      !payload.isRunning() ||
+      payload.isStale();
     for (let attempt = 1; ; attempt++) {
       try {
         return await work();
@@ -166,9 +172,11 @@ export class SupervisedConsumer {
         options.onRetry?.(attempt, error, waitMs);
         for (let left = waitMs; left > 0; left -= HEARTBEAT_SLICE_MS) {
           if (abandoned()) return undefined;
-          await sleep(Math.min(left, HEARTBEAT_SLICE_MS), undefined, { signal: this.stopping.signal }).catch(
-            () => {},
-          );
+          const signal =
+            options.signal === undefined
+              ? this.stopping.signal
+              : AbortSignal.any([this.stopping.signal, options.signal]);
+          await sleep(Math.min(left, HEARTBEAT_SLICE_MS), undefined, { signal }).catch(() => {});
           await payload.heartbeat().catch(() => {});
         }
         if (abandoned()) return undefined;

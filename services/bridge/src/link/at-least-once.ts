@@ -4,6 +4,7 @@ import type { Delivery, PartitionWriter } from "./delivery";
 /** Idempotent writes acknowledged by every replica; the source offsets are committed afterwards. */
 export class AtLeastOnceDelivery implements Delivery {
   private readonly producer: Producer;
+  readonly readsAhead = true;
   /** Every partition's: the target keeps no position, so every batch is forwarded whole. */
   private readonly shared: PartitionWriter;
 

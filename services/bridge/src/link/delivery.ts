@@ -20,6 +20,11 @@ export interface PartitionWriter {
 export interface Delivery {
   /** Source partitions handled at the same time. */
   readonly partitionsConsumedConcurrently: number;
+  /**
+   * Whether a partition's next batch may be fetched while one is delivered (see ReadAhead); exactly-once
+   * delivers each batch in a transaction with its position, one at a time.
+   */
+  readonly readsAhead: boolean;
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   /** The source partitions this instance owns since the group's latest assignment. */

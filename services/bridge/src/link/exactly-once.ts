@@ -27,6 +27,7 @@ function isFenced(error: unknown): boolean {
  */
 export class ExactlyOnceDelivery implements Delivery {
   private readonly writers = new Map<string, Promise<TransactionalWriter>>();
+  readonly readsAhead = false;
 
   constructor(
     private readonly kafka: Kafka,

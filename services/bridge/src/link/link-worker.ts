@@ -47,6 +47,7 @@ import { FencedError, type Delivery } from "./delivery";
 import { ExactlyOnceDelivery } from "./exactly-once";
 import { HeartbeatEmitter } from "./heartbeat-emitter";
 import { LagTracker } from "./lag-tracker";
+import { ReadAhead } from "./read-ahead";
 import type { LinkMetrics, LinkState } from "./link-metrics";
 import { StreamGates, type StreamScheduleStatus } from "./stream-gates";
 import { SchemaTranslator } from "./schema-translator";
@@ -123,6 +124,7 @@ export class LinkWorker {
   private readonly lag: LagTracker;
   private readonly gates: StreamGates;
   private readonly consumer: SupervisedConsumer;
+  private readonly readAhead = new ReadAhead();
   private readonly abort = new AbortController();
   private readonly topicConfigSyncMs: number;
   /** The link's instances share its cap: each takes its part, by the members of its group. */
@@ -220,6 +222,8 @@ export class LinkWorker {
     this.gates.stop();
     this.heartbeats.stop();
     this.lag.stop();
+    // Batches delivered ahead of kafkajs commit their offsets before the consumer leaves its group.
+    await this.readAhead.drain();
     await this.consumer.stop();
     await Promise.all(
       [this.sourceProducer, this.delivery, this.sourceAdmin, this.targetAdmin].map((c) =>
@@ -335,6 +339,7 @@ export class LinkWorker {
               ),
             );
             this.lag.clear();
+            this.readAhead.restart();
           }),
         crashed: (error) => this.failed("consumer", error),
         replacementFailed: (_attempt, error) => this.failed("consumer", error),
@@ -446,8 +451,29 @@ export class LinkWorker {
       );
     if (!paced) return;
 
+    if (!this.delivery.readsAhead) {
+      await this.deliverBatch(payload);
+      return;
+    }
+    const previousDelivered = this.readAhead.queue(`${topic}\u0000${partition}`, () =>
+      this.deliverBatch(payload),
+    );
+    // kafkajs fetches from the offset resolved last: the next batch comes while this one is delivered.
+    payload.resolveOffset(batch.lastOffset());
+    await previousDelivered;
+    if (this.abort.signal.aborted) await this.readAhead.drain();
+  }
+
+  /**
+   * Forwards a batch until the target holds it, then commits its offset in the background; false when it
+   * is abandoned uncommitted (its partition moved, or the link stops).
+   */
+  private async deliverBatch(payload: EachBatchPayload): Promise<boolean> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
     const delivered = await this.consumer
       .retryBatch(payload, () => this.forwarder.forward(batch), {
+        signal: this.abort.signal,
         onRetry: (_attempt, error) => this.failed("deliver", error),
         final: (error) => error instanceof FencedError,
       })
@@ -456,10 +482,10 @@ export class LinkWorker {
         await this.fenced(payload, error);
         return undefined;
       });
-    if (delivered === undefined) return;
+    if (delivered === undefined) return false;
     this.working();
 
-    payload.resolveOffset(batch.lastOffset());
+    if (!this.delivery.readsAhead) payload.resolveOffset(batch.lastOffset());
     // Exactly-once keeps its position at the target; at-least-once re-forwards, harmlessly, what a crash
     // left uncommitted. Not awaited: across a long link a commit costs a round trip per batch.
     this.consumer.commitSoon([{ topic, partition, offset: delivered.next }]);
@@ -475,5 +501,6 @@ export class LinkWorker {
     }
     this.lag.forwarded(topic, partition, Number(batch.offsetLag()), batch.messages.at(-1)?.timestamp);
     if (delivered.forwarded > 0) this.lastForwardedAt = now;
+    return true;
   }
 }
