@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createLogger } from "@tandem/runtime";
-import { LocalStack, type StackEndpoints } from "@tandem/stack";
+import { LocalStack, wanLayoutOf, type StackEndpoints } from "@tandem/stack";
 import { localTopology, meshLinks } from "../../services/cli/src/local-topology";
 import { formatSoakReport } from "../support/soak/report";
 import { runSoak } from "../support/soak/soak";
@@ -13,7 +13,7 @@ import { TEST_SITES } from "../support/test-stack";
 
 /**
  * The short soak, on a three-site stack of its own in the mode users are told to run: Kafka over TLS with
- * SASL/SCRAM (the shared test stack is plain).
+ * SASL/SCRAM (the shared test stack is plain), across the default WAN profile, where a cut link is a cut.
  */
 const dataDir = path.resolve(".tandem/test-soak");
 const soakStack = new LocalStack({
@@ -21,6 +21,7 @@ const soakStack = new LocalStack({
   sites: TEST_SITES,
   basePort: Number(process.env.TANDEM_TEST_SOAK_BASE_PORT ?? 23000),
   secure: true,
+  wan: wanLayoutOf(undefined, [], TEST_SITES),
 });
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-soak-"));
 const logger = createLogger("soak-test");
@@ -43,6 +44,7 @@ it("converges after a minute and a half of overlapping faults, with no call lost
     control: {
       stop: (site, kind) => soakStack.stopServer(site, kind),
       start: (site, kind) => soakStack.startServer(site, kind),
+      wan: soakStack.wanControl(),
     },
     seed: 1,
     durationMs: 90_000,

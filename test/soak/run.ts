@@ -6,7 +6,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { LocalStack } from "@tandem/stack";
+import { LocalStack, wanLayoutOf } from "@tandem/stack";
 import { localTopology, meshLinks } from "../../services/cli/src/local-topology";
 import { formatSoakReport } from "../support/soak/report";
 import { runSoak } from "../support/soak/soak";
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     keep: { type: "boolean", default: false },
     "data-dir": { type: "string", default: ".tandem/soak" },
     "base-port": { type: "string", default: "22000" },
+    wan: { type: "string", default: "" },
   },
 });
 const minutes = Number(values.minutes);
@@ -33,6 +34,8 @@ const stack = new LocalStack({
   basePort: Number(values["base-port"]),
   // The soak runs the mode users are told to run: Kafka over TLS with SASL/SCRAM.
   secure: true,
+  // Across a WAN (Toxiproxy), where a cut link is a real cut: --wan rtt=150ms,bandwidth=20mbit to change it.
+  wan: wanLayoutOf(values.wan, [], ["nyc", "lon", "sfo"]),
   progress: (message) => say(`[stack] ${message}`),
 });
 let passed = false;
@@ -54,6 +57,7 @@ try {
     control: {
       stop: (site, kind) => stack.stopServer(site, kind),
       start: (site, kind) => stack.startServer(site, kind),
+      wan: stack.wanControl(),
     },
     seed: values.seed,
     durationMs: minutes * 60_000,

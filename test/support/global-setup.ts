@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { TestProject } from "vitest/node";
-import { LocalStack } from "@tandem/stack";
+import { LocalStack, wanLayoutOf } from "@tandem/stack";
 import { dockerReachable, startContainerStack } from "./container-stack";
 import { TEST_BASE_PORT, TEST_SITES } from "./test-stack";
 
@@ -25,6 +25,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     dataDir,
     sites: TEST_SITES,
     basePort: TEST_BASE_PORT,
+    // Toxiproxy between the sites costs one small process; tests that reach a site through the WAN use
+    // the endpoints' `reachedFrom`, the others the sites' own addresses.
+    wan: wanLayoutOf(undefined, [], TEST_SITES),
     progress: (message) => process.stderr.write(`[stack] ${message}\n`),
   });
   const endpoints = await stack.up();

@@ -25,6 +25,7 @@ export type {
   RegistryConfig,
   S3StoreConfig,
   SaslMechanism,
+  SiteAddresses,
   SiteConfig,
   Stream,
   TimeWindow,
@@ -33,5 +34,6 @@ export type {
   RetryTuning,
 } from "./types";
 export { registryAuthOf } from "./registry-auth";
+export { topologySeenFrom } from "./seen-from";
 export { DEFAULT_TUNING, tuningOf } from "./tuning";
 export { daysLabel, hhmmMinutes, windowSpans, DAY_MINUTES, WEEK_MINUTES } from "./week";

@@ -198,6 +198,14 @@ const retention = z.string({ error: RETENTION_FORM }).transform((text, ctx) => {
   return value;
 });
 
+const siteAddresses = z.strictObject({
+  kafka: z
+    .strictObject({ brokers: z.array(broker).min(1, { error: "list at least one broker" }) })
+    .optional(),
+  registry: z.strictObject({ url: httpUrl }).optional(),
+  objectStore: z.strictObject({ endpoint: httpUrl }).optional(),
+});
+
 const site: z.ZodType<SiteConfig> = z
   .strictObject({
     id: siteId,
@@ -207,8 +215,13 @@ const site: z.ZodType<SiteConfig> = z
     objectStore,
     mergePolicy: mergePolicy.default({ kind: "lww" }),
     retention: retention.default(-1),
+    reachedFrom: z.record(z.string(), siteAddresses).optional(),
   })
-  .transform(({ retention: retentionMs, ...rest }) => ({ ...rest, retentionMs }));
+  .transform(({ retention: retentionMs, reachedFrom, ...rest }) => ({
+    ...rest,
+    retentionMs,
+    ...(reachedFrom === undefined ? {} : { reachedFrom }),
+  }));
 
 const allowDeny: z.ZodType<AllowDeny> = z
   .strictObject({ allow: z.array(uuid).optional(), deny: z.array(uuid).default([]) })

@@ -25,6 +25,7 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
 
   checkSharedBrokers(sites, siteIds, problems);
   checkMergePolicies(sites, declared, problems);
+  checkReachedFrom(sites, siteIds, declaredList, problems);
 
   const pairs = new Map<string, number>();
   links.forEach((entry, index) => {
@@ -54,6 +55,26 @@ export function crossFieldProblems(raw: unknown): RawProblem[] {
   });
 
   return problems;
+}
+
+/** `reachedFrom` names other declared sites, never the site itself. */
+function checkReachedFrom(
+  sites: unknown[],
+  siteIds: (string | undefined)[],
+  declaredList: string,
+  problems: RawProblem[],
+): void {
+  sites.forEach((entry, index) => {
+    const reachedFrom = asRecord(asRecord(entry)?.reachedFrom);
+    for (const from of Object.keys(reachedFrom ?? {})) {
+      const path = ["sites", index, "reachedFrom", from];
+      if (from === siteIds[index]) {
+        problems.push({ path, message: "a site does not reach itself through reachedFrom" });
+      } else if (!siteIds.includes(from)) {
+        problems.push({ path, message: `unknown site "${from}"; declared sites: ${declaredList}` });
+      }
+    }
+  });
 }
 
 /** Two sites on one Kafka cluster would write the same local topics: their events could not be told apart. */

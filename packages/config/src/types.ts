@@ -72,6 +72,18 @@ export interface SiteConfig {
    * for the log is what links resume from and new sites are filled from.
    */
   retentionMs?: number;
+  /**
+   * Where other sites' services reach this site, when not at the addresses above (a WAN proxy, a NAT, a
+   * private link): by the reaching site's id. `topologySeenFrom` applies it.
+   */
+  reachedFrom?: Record<string, SiteAddresses>;
+}
+
+/** The addresses of a site's servers as one other site reaches them; absent parts are the site's own. */
+export interface SiteAddresses {
+  kafka?: { brokers: string[] };
+  registry?: { url: string };
+  objectStore?: { endpoint: string };
 }
 
 /** Lower-case UUIDs. Absent `allow` admits everyone not denied; a present `allow` admits only its members. */

@@ -19,6 +19,14 @@ export interface SiteEndpoints {
     secretAccessKey: string;
     forcePathStyle: true;
   };
+  /** WAN profile: the addresses another site's services reach this one at (that direction's proxies). */
+  reachedFrom?: Record<string, RemoteAddresses>;
+}
+
+export interface RemoteAddresses {
+  kafka: { brokers: string[] };
+  registry: { url: string };
+  objectStore: { endpoint: string };
 }
 
 export interface StackEndpoints {

@@ -6,7 +6,10 @@ export {
   type StackOptions,
   type ServerStatus,
 } from "./stack";
-export type { SiteEndpoints, StackEndpoints } from "./endpoints";
+export type { RemoteAddresses, SiteEndpoints, StackEndpoints } from "./endpoints";
+export * from "./wan";
+export { WanControl, type CutMode, type DirectionState, type PlannedProxy } from "./wan-control";
+export { ToxiproxyClient, ToxiproxyError, type ToxiproxyProxy } from "./toxiproxy";
 export {
   sitePorts,
   bucketName,

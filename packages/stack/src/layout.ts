@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { WanLayout } from "./wan";
 
 export const SITE_ID_PATTERN = /^[a-z][a-z0-9-]{1,30}$/;
 
@@ -36,6 +37,8 @@ export interface StackLayout {
   sites: string[];
   /** Kafka clients must use TLS and SASL/SCRAM; absent in stacks written before secure mode existed. */
   secure?: boolean;
+  /** Toxiproxy between the sites; absent for none. */
+  wan?: WanLayout;
 }
 
 export function cacheDir(dataDir: string): string {

@@ -2,8 +2,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { resolveArtifacts } from "./artifacts";
 import { loadOrCreateCredentials, type StackCredentials } from "./credentials";
-import type { SiteEndpoints, StackEndpoints } from "./endpoints";
+import type { RemoteAddresses, SiteEndpoints, StackEndpoints } from "./endpoints";
 import { findJava } from "./java";
+import { TOXIPROXY_VERSION } from "./versions";
 import {
   PORTS_PER_SITE,
   SERVER_KINDS,
@@ -22,7 +23,21 @@ import { kafkaServer } from "./servers/kafka";
 import { postgresConnectionString, postgresServer } from "./servers/postgres";
 import { registryServer, registryUrl } from "./servers/registry";
 import { s3proxyServer } from "./servers/s3proxy";
+import { ensureToxiproxyBinary, toxiproxyServer } from "./servers/toxiproxy";
 import { ensureCertificateAuthority, keytoolFor } from "./tls";
+import {
+  WAN_SERVICES,
+  directionPorts,
+  lastStackPort,
+  profileOf,
+  proxyName,
+  wanDirections,
+  wanListenerName,
+  wanPorts,
+  type WanDirection,
+  type WanLayout,
+} from "./wan";
+import { WanControl, type PlannedProxy } from "./wan-control";
 
 export const DEFAULT_BASE_PORT = 29000;
 export const DEFAULT_SITES = ["nyc", "lon"];
@@ -38,12 +53,18 @@ export interface StackOptions {
    * already in the data directory, else plain.
    */
   secure?: boolean;
+  /**
+   * Toxiproxy between the sites with this profile; null for none; when omitted, that of the stack already
+   * in the data directory, else none.
+   */
+  wan?: WanLayout | null;
   progress?: (message: string) => void;
 }
 
 export interface ServerStatus {
+  /** `wan` for the WAN's Toxiproxy. */
   site: string;
-  kind: ServerKind;
+  kind: ServerKind | "toxiproxy";
   port: number;
   pid: number | undefined;
   answering: boolean;
@@ -65,6 +86,7 @@ function ephemeralPortRange(): [number, number] | undefined {
 const layoutFile = (dataDir: string) => path.join(dataDir, "stack.json");
 
 const modeName = (secure: boolean | undefined) => (secure ? "secure" : "plain");
+const wanName = (wan: WanLayout | undefined) => (wan === undefined ? "no WAN" : `WAN ${JSON.stringify(wan)}`);
 
 /** How a wanted layout differs from the one a data directory holds, in words; undefined when it does not. */
 export function layoutChange(existing: StackLayout, wanted: StackLayout): string | undefined {
@@ -76,6 +98,9 @@ export function layoutChange(existing: StackLayout, wanted: StackLayout): string
     changes.push(`base port ${existing.basePort} -> ${wanted.basePort}`);
   if ((existing.secure ?? false) !== (wanted.secure ?? false)) {
     changes.push(`${modeName(existing.secure)} mode -> ${modeName(wanted.secure)} mode`);
+  }
+  if (JSON.stringify(existing.wan) !== JSON.stringify(wanted.wan)) {
+    changes.push(`${wanName(existing.wan)} -> ${wanName(wanted.wan)}`);
   }
   return changes.length === 0 ? undefined : changes.join(", ");
 }
@@ -117,6 +142,25 @@ function kafkaEndpoint(
   };
 }
 
+/** How each other site's services reach this one: through their direction's proxies. */
+function reachedFrom(site: string, layout: StackLayout): SiteEndpoints["reachedFrom"] {
+  if (layout.wan === undefined) return undefined;
+  const entries = layout.sites
+    .filter((from) => from !== site)
+    .map((from): [string, RemoteAddresses] => {
+      const ports = directionPorts(layout.basePort, layout.sites, PORTS_PER_SITE, { from, to: site });
+      return [
+        from,
+        {
+          kafka: { brokers: [`127.0.0.1:${ports.kafkaProxy}`] },
+          registry: { url: registryUrl(ports.registryProxy) },
+          objectStore: { endpoint: `http://127.0.0.1:${ports.s3Proxy}` },
+        },
+      ];
+    });
+  return Object.fromEntries(entries);
+}
+
 function siteEndpoints(
   site: string,
   index: number,
@@ -124,8 +168,10 @@ function siteEndpoints(
   credentials: StackCredentials,
 ): SiteEndpoints {
   const ports = sitePorts(layout.basePort, index);
+  const wan = reachedFrom(site, layout);
   return {
     site,
+    ...(wan === undefined ? {} : { reachedFrom: wan }),
     kafka: kafkaEndpoint(ports, layout, credentials),
     registry: { url: registryUrl(ports.registry) },
     postgres: {
@@ -144,6 +190,8 @@ function siteEndpoints(
   };
 }
 
+const wanPortsOf = (ctx: SiteContext) => ctx.wanListeners.map((listener) => listener.port);
+
 /** N sites of real servers (Kafka, Apicurio Registry, PostgreSQL, S3Proxy) as local processes. */
 export class LocalStack {
   readonly layout: StackLayout;
@@ -159,6 +207,8 @@ export class LocalStack {
       basePort: options.basePort ?? existing?.basePort ?? DEFAULT_BASE_PORT,
       secure: options.secure ?? existing?.secure ?? false,
     };
+    const wan = options.wan === undefined ? existing?.wan : (options.wan ?? undefined);
+    if (wan !== undefined) this.layout.wan = wan;
     this.credentials = loadOrCreateCredentials(dataDir, { kafka: this.layout.secure });
     this.progress = options.progress ?? (() => {});
   }
@@ -178,11 +228,85 @@ export class LocalStack {
     const runtime = this.runtime();
     this.ensureCertificateAuthority(runtime);
     await Promise.all(contexts.map((ctx) => this.upSite(ctx, runtime)));
+    await this.upWan();
     return this.endpoints();
+  }
+
+  /** Runtime control of the WAN's proxies; throws when the stack has no WAN. */
+  wanControl(): WanControl {
+    const { wan, basePort, sites } = this.layout;
+    if (wan === undefined) {
+      throw new Error(
+        `the stack in ${this.layout.dataDir} has no WAN: start it with 'tandem stack up --wan'`,
+      );
+    }
+    const plan = wanDirections(sites).flatMap((direction) => this.plannedProxies(direction));
+    return new WanControl(`http://127.0.0.1:${wanPorts(basePort, sites, PORTS_PER_SITE).toxiproxy}`, plan);
+  }
+
+  private plannedProxies(direction: WanDirection): PlannedProxy[] {
+    const { basePort, sites } = this.layout;
+    const ports = directionPorts(basePort, sites, PORTS_PER_SITE, direction);
+    const target = sitePorts(basePort, sites.indexOf(direction.to));
+    const upstreams = { kafka: ports.kafkaListener, registry: target.registry, s3: target.s3 };
+    const listens = { kafka: ports.kafkaProxy, registry: ports.registryProxy, s3: ports.s3Proxy };
+    return WAN_SERVICES.map((service) => ({
+      name: proxyName(direction, service),
+      direction,
+      service,
+      listen: `127.0.0.1:${listens[service]}`,
+      upstream: `127.0.0.1:${upstreams[service]}`,
+    }));
+  }
+
+  private toxiproxy() {
+    const { dataDir, basePort, sites } = this.layout;
+    const binary = ensureToxiproxyBinary(cacheDir(dataDir), this.progress);
+    return toxiproxyServer(
+      path.join(dataDir, "wan", "toxiproxy"),
+      binary,
+      wanPorts(basePort, sites, PORTS_PER_SITE).toxiproxy,
+    );
+  }
+
+  private async upWan(): Promise<void> {
+    const { wan } = this.layout;
+    if (wan === undefined) return;
+    const server = this.toxiproxy();
+    if (runningPid(server.proc) === undefined) {
+      if (await isPortOpen(server.port)) {
+        throw new Error(
+          `port ${server.port} (wan toxiproxy) is already in use by another process: stop it or choose another --base-port`,
+        );
+      }
+      this.progress(`starting wan toxiproxy on port ${server.port}`);
+      server.start();
+    }
+    await server.waitReady(READY_TIMEOUT_MS);
+    const created = await this.wanControl().ensure((direction) => profileOf(wan, direction));
+    this.progress(
+      `wan toxiproxy ready on port ${server.port} (${created} prox${created === 1 ? "y" : "ies"} created)`,
+    );
+  }
+
+  /** The WAN's Toxiproxy process, when the stack has a WAN and its binary was built. */
+  private existingToxiproxy() {
+    if (this.layout.wan === undefined) return undefined;
+    const { dataDir, basePort, sites } = this.layout;
+    return toxiproxyServer(
+      path.join(dataDir, "wan", "toxiproxy"),
+      path.join(cacheDir(dataDir), `toxiproxy-${TOXIPROXY_VERSION}`, "server"),
+      wanPorts(basePort, sites, PORTS_PER_SITE).toxiproxy,
+    );
   }
 
   async down(): Promise<number> {
     let stopped = 0;
+    const toxiproxy = this.existingToxiproxy();
+    if (toxiproxy !== undefined && (await stopProcess(toxiproxy.proc))) {
+      stopped++;
+      this.progress("stopped wan toxiproxy");
+    }
     for (const site of [...this.layout.sites].reverse()) {
       // The registry stores its schemas in PostgreSQL, so PostgreSQL stops last.
       for (const kind of ["registry", "s3", "kafka", "postgres"] as const) {
@@ -203,6 +327,17 @@ export class LocalStack {
         const pid = runningPid(server.proc);
         rows.push({ site, kind, port: server.port, pid, answering: await isPortOpen(server.port) });
       }
+    }
+    const toxiproxy = this.existingToxiproxy();
+    if (toxiproxy !== undefined) {
+      const pid = runningPid(toxiproxy.proc);
+      rows.push({
+        site: "wan",
+        kind: "toxiproxy",
+        port: toxiproxy.port,
+        pid,
+        answering: await isPortOpen(toxiproxy.port),
+      });
     }
     return rows;
   }
@@ -231,13 +366,27 @@ export class LocalStack {
   private siteContext(site: string): SiteContext {
     const index = this.layout.sites.indexOf(site);
     if (index < 0) throw new Error(`unknown site "${site}": the stack has ${this.layout.sites.join(", ")}`);
-    const { dataDir, basePort, secure } = this.layout;
+    const { dataDir, basePort, secure, sites, wan } = this.layout;
+    const wanListeners =
+      wan === undefined
+        ? []
+        : sites
+            .filter((from) => from !== site)
+            .map((from) => {
+              const ports = directionPorts(basePort, sites, PORTS_PER_SITE, { from, to: site });
+              return {
+                name: wanListenerName(from),
+                port: ports.kafkaListener,
+                advertisedPort: ports.kafkaProxy,
+              };
+            });
     return {
       dataDir,
       site,
       ports: sitePorts(basePort, index),
       credentials: this.credentials,
       secure: secure ?? false,
+      wanListeners,
     };
   }
 
@@ -267,6 +416,7 @@ export class LocalStack {
       sites: existing.sites,
       basePort: existing.basePort,
       secure: existing.secure ?? false,
+      wan: existing.wan ?? null,
     });
     const anyRunning = existing.sites.some((site) =>
       SERVER_KINDS.some((kind) => runningPid(previous.server(site, kind).proc) !== undefined),
@@ -287,7 +437,8 @@ export class LocalStack {
   private warnOnEphemeralPorts(): void {
     const range = ephemeralPortRange();
     if (range === undefined) return;
-    const last = this.layout.basePort + this.layout.sites.length * PORTS_PER_SITE - 1;
+    const { basePort, sites, wan } = this.layout;
+    const last = lastStackPort(basePort, sites, PORTS_PER_SITE, wan !== undefined);
     if (last >= range[0] && this.layout.basePort <= range[1]) {
       this.progress(
         `warning: ports ${this.layout.basePort}-${last} overlap the ephemeral port range ${range[0]}-${range[1]}; ` +
@@ -304,8 +455,8 @@ export class LocalStack {
         kind !== "kafka"
           ? [server.port]
           : ctx.secure
-            ? [ctx.ports.kafka, ctx.ports.kafkaController, ctx.ports.kafkaInternal]
-            : [ctx.ports.kafka, ctx.ports.kafkaController];
+            ? [ctx.ports.kafka, ctx.ports.kafkaController, ctx.ports.kafkaInternal, ...wanPortsOf(ctx)]
+            : [ctx.ports.kafka, ctx.ports.kafkaController, ...wanPortsOf(ctx)];
       for (const port of ports) {
         if (await isPortOpen(port)) {
           throw new Error(

@@ -8,3 +8,5 @@ export const LOG4J_VERSION = "2.24.3";
 export const APICURIO_VERSION = "3.0.9";
 export const S3PROXY_VERSION = "2.7.0";
 export const MIN_JAVA_MAJOR = 17;
+/** Built from source by `go install` from the Go module proxy (the WAN profile). */
+export const TOXIPROXY_VERSION = "v2.12.0";

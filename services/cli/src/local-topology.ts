@@ -20,8 +20,17 @@ export function kafkaConfigOf(site: SiteEndpoints): KafkaConfig {
   };
 }
 
-export function siteConfigOf(site: SiteEndpoints, mergePolicy: MergePolicy = { kind: "lww" }): SiteConfig {
+/**
+ * A site's entry; with `among` (the topology's site ids), also how those other sites reach it over the
+ * stack's WAN, when it has one.
+ */
+export function siteConfigOf(
+  site: SiteEndpoints,
+  mergePolicy: MergePolicy = { kind: "lww" },
+  among: readonly string[] = [],
+): SiteConfig {
   const { accessKeyId, secretAccessKey, endpoint, region, bucket } = site.objectStore;
+  const reachedFrom = Object.entries(site.reachedFrom ?? {}).filter(([from]) => among.includes(from));
   return {
     id: site.site,
     kafka: kafkaConfigOf(site),
@@ -29,6 +38,7 @@ export function siteConfigOf(site: SiteEndpoints, mergePolicy: MergePolicy = { k
     postgres: { connectionString: site.postgres.connectionString },
     objectStore: { kind: "s3", endpoint, region, bucket, accessKeyId, secretAccessKey, forcePathStyle: true },
     mergePolicy,
+    ...(reachedFrom.length === 0 ? {} : { reachedFrom: Object.fromEntries(reachedFrom) }),
   };
 }
 
@@ -56,7 +66,8 @@ export function localTopology(
   links: LinkConfig[],
   mergePolicy?: MergePolicy,
 ): Topology {
-  return { sites: endpoints.sites.map((site) => siteConfigOf(site, mergePolicy)), links };
+  const ids = endpoints.sites.map((site) => site.site);
+  return { sites: endpoints.sites.map((site) => siteConfigOf(site, mergePolicy, ids)), links };
 }
 
 /**

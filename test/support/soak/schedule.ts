@@ -1,3 +1,4 @@
+import type { CutMode } from "@tandem/stack";
 import { seededRandom } from "../random";
 
 /** What the soak can break. Each fault is undone after its duration. */
@@ -15,9 +16,6 @@ export interface LinkRef {
   from: string;
   to: string;
 }
-
-/** How a cut link behaves: connections refused at once, or accepted and then left hanging. */
-export type CutMode = "drop" | "stall";
 
 interface Timing {
   /** Offset from the start of the run. */
@@ -59,7 +57,7 @@ export function resourcesOf(fault: Fault): string[] {
     case "kill-bridge":
       return [`bridge:${linkName(fault.link)}`];
     case "cut-link":
-      return [`bridge:${linkName(fault.link)}`, `link:${linkName(fault.link)}`];
+      return [`link:${linkName(fault.link)}`];
     case "kill-materializer":
       return [`materializer:${fault.site}`];
     case "stop-kafka":
@@ -125,7 +123,12 @@ export function faultSchedule(options: ScheduleOptions): Fault[] {
             const base = { atMs: at, durationMs };
             if ("site" in target) return { ...base, kind, site: target.site } as Fault;
             if (kind === "cut-link")
-              return { ...base, kind, link: target.link, mode: random() < 0.5 ? "drop" : "stall" } as Fault;
+              return {
+                ...base,
+                kind,
+                link: target.link,
+                mode: random() < 0.5 ? "refuse" : "blackhole",
+              } as Fault;
             return { ...base, kind: "kill-bridge", link: target.link } as Fault;
           })
           .find((fault) => resourcesOf(fault).every((r) => !busy.has(r)));

@@ -9,13 +9,12 @@ import { createKafka } from "@tandem/kafka";
 import { openObjectStore } from "@tandem/object-store";
 import { RecorderPublisher, recorderPopulation, runRecorder, type Stats } from "@tandem/recorder";
 import { DEFAULT_BACKOFF, retryWithBackoff, type Logger } from "@tandem/runtime";
-import type { ServerKind } from "@tandem/stack";
+import type { ServerKind, WanControl } from "@tandem/stack";
 import { writeTopologyFile } from "../../../services/cli/src/local-topology";
 import { verifySites, type VerifyReport } from "../../../services/cli/src/verify/verify";
 import { convergenceProblems, type ConflictRow, type SiteReading } from "./convergence";
 import { LagTracker, parseLinkLag, type LinkLag } from "./lag";
 import { logWarnings } from "./log-digest";
-import { TcpProxy } from "./proxy";
 import {
   describeFault,
   faultSchedule,
@@ -34,6 +33,8 @@ import { auditTopology, linkTopology, materializerTopology } from "./topology";
 export interface SoakControl {
   stop(site: string, kind: ServerKind): Promise<void>;
   start(site: string, kind: ServerKind): Promise<void>;
+  /** The stack's WAN (Toxiproxy): a cut link is a cut of its proxies. */
+  wan: WanControl;
 }
 
 export interface SoakOptions {
@@ -150,24 +151,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   say(`soak ${runId}: seed ${options.seed}, ${schedule.length} faults over ${options.durationMs / 1000}s`);
   for (const fault of schedule) say(`  planned: ${describeFault(fault)}`);
 
-  // The path by which `reader` fetches audio from `owner`'s object store: a proxy that a cut link breaks.
-  const proxies = new Map<string, TcpProxy>();
-  for (const owner of topology.sites) {
-    if (owner.objectStore.kind !== "s3" || owner.objectStore.endpoint === undefined) continue;
-    const target = new URL(owner.objectStore.endpoint);
-    for (const reader of sites.filter((s) => s !== owner.id)) {
-      proxies.set(
-        `${owner.id}->${reader}`,
-        await TcpProxy.start({ host: target.hostname, port: Number(target.port) }),
-      );
-    }
-  }
-  const storeVia = (owner: string, reader: string) => {
-    const proxy = proxies.get(`${owner}->${reader}`);
-    if (proxy === undefined) throw new Error(`no proxy for ${owner}->${reader}`);
-    return proxy.address;
-  };
-
   const bridges = new Map<string, { process: ServiceProcess; opsPort: number }>();
   for (const link of topology.links) {
     const name = linkName(link);
@@ -191,7 +174,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const database = options.databases[site];
     if (database === undefined) throw new Error(`no database given for site ${site}`);
     const file = path.join(options.workDir, `materializer-${site}.yaml`);
-    writeTopologyFile(file, materializerTopology(topology, site, database, storeVia));
+    writeTopologyFile(file, materializerTopology(topology, site, database));
     materializers.set(
       site,
       new ServiceProcess({
@@ -292,14 +275,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         break;
       }
       case "cut-link": {
-        const bridge = bridges.get(linkName(fault.link))!.process;
-        const proxy = proxies.get(`${fault.link.from}->${fault.link.to}`);
-        bridge.freeze();
-        proxy?.setMode(fault.mode);
-        restore = async () => {
-          proxy?.setMode("pass");
-          bridge.thaw();
-        };
+        // Everything a link carries (the bridge's fetches and schema look-ups, the materializer's audio
+        // copies) goes from the target site's services to the source site's servers: that direction.
+        const direction = [{ from: fault.link.to, to: fault.link.from }];
+        await options.control.wan.cut(direction, fault.mode);
+        restore = () => options.control.wan.heal(direction);
         break;
       }
       default: {
@@ -460,7 +440,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     clearInterval(lagTimer);
     await Promise.all([...admins.values()].map((admin) => admin.disconnect().catch(() => {})));
     await Promise.all(services.map((s) => s.stop()));
-    await Promise.all([...proxies.values()].map((p) => p.close()));
     for (const { producer, store } of publishers) {
       await producer.disconnect().catch(() => {});
       store.close();

@@ -1,22 +1,13 @@
 import type { LinkConfig, Topology } from "@tandem/config";
 
 /**
- * The topology a site's materializer runs with: its own database, and every other site's object store
- * reached through the proxy that plays the path between the two sites (`storeVia(owner, reader)`).
+ * The topology a site's materializer runs with: its own database; the other sites' object stores are
+ * reached through the WAN (`reachedFrom`, applied by `tandem run`).
  */
-export function materializerTopology(
-  base: Topology,
-  site: string,
-  database: string,
-  storeVia: (owner: string, reader: string) => string,
-): Topology {
+export function materializerTopology(base: Topology, site: string, database: string): Topology {
   return {
     ...base,
-    sites: base.sites.map((s) => {
-      if (s.id === site) return { ...s, postgres: { connectionString: database } };
-      if (s.objectStore.kind !== "s3" || s.objectStore.endpoint === undefined) return s;
-      return { ...s, objectStore: { ...s.objectStore, endpoint: `http://${storeVia(s.id, site)}` } };
-    }),
+    sites: base.sites.map((s) => (s.id === site ? { ...s, postgres: { connectionString: database } } : s)),
   };
 }
 

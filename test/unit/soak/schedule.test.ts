@@ -70,7 +70,7 @@ describe("fault schedule", () => {
       else expect(sites).toContain(fault.site);
     }
     const modes = new Set(faults.flatMap((f) => (f.kind === "cut-link" ? [f.mode] : [])));
-    expect(modes).toEqual(new Set(["drop", "stall"]));
+    expect(modes).toEqual(new Set(["refuse", "blackhole"]));
   });
 
   it("refuses bounds that make no sense", () => {

@@ -138,7 +138,7 @@ describe("secure broker start", () => {
     const logDir = path.join(dataDir, "sites", "sec", "kafka", "data");
     fs.mkdirSync(logDir, { recursive: true });
     fs.writeFileSync(path.join(logDir, "meta.properties"), "node.id=1\n");
-    const server = kafkaServer({ dataDir, site: "sec", ports, credentials, secure: true });
+    const server = kafkaServer({ dataDir, site: "sec", ports, credentials, secure: true, wanListeners: [] });
     const runtime = {
       java: "java",
       artifacts: { kafkaClasspath: "", s3proxyClasspath: "", apicurioRunner: "" },

@@ -2,6 +2,7 @@ import type { StackCredentials } from "../credentials";
 import type { Artifacts } from "../artifacts";
 import type { SitePorts } from "../layout";
 import type { ManagedProcess } from "../processes";
+import type { WanListener } from "./kafka-properties";
 
 export interface SiteContext {
   dataDir: string;
@@ -10,6 +11,8 @@ export interface SiteContext {
   credentials: StackCredentials;
   /** Kafka clients must come over TLS with SASL/SCRAM (the stack's CA and `credentials.kafka`). */
   secure: boolean;
+  /** WAN profile: the broker's listeners for remote sites' clients, which come through proxies. */
+  wanListeners: readonly WanListener[];
 }
 
 /** What starting a JVM server needs; resolved only when something is started. */

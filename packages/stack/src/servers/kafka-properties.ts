@@ -8,36 +8,52 @@ export interface BrokerTls {
   password: string;
 }
 
+/** A listener for one remote site's clients, which come through a WAN proxy: advertised at the proxy. */
+export interface WanListener {
+  name: string;
+  port: number;
+  advertisedPort: number;
+}
+
 export interface BrokerSettings {
   ports: SitePorts;
   logDir: string;
   /** Secure mode: clients on SASL_SSL with this keystore, inter-broker on a loopback PLAINTEXT listener. */
   tls?: BrokerTls;
+  wanListeners?: readonly WanListener[];
 }
 
 const SCRAM_LOGIN = "org.apache.kafka.common.security.scram.ScramLoginModule required;";
 
-function listenerLines({ ports, tls }: BrokerSettings): string[] {
+const jaasLines = (listener: string) =>
+  SCRAM_MECHANISMS.map(
+    (mechanism) =>
+      `listener.name.${listener.toLowerCase()}.${mechanism.toLowerCase()}.sasl.jaas.config=${SCRAM_LOGIN}`,
+  );
+
+function listenerLines({ ports, tls, wanListeners = [] }: BrokerSettings): string[] {
   const { kafka, kafkaController, kafkaInternal } = ports;
+  const wanListen = wanListeners.map((w) => `,${w.name}://127.0.0.1:${w.port}`).join("");
+  const wanAdvertised = wanListeners.map((w) => `,${w.name}://127.0.0.1:${w.advertisedPort}`).join("");
+  const wanProtocol = (protocol: string) => wanListeners.map((w) => `,${w.name}:${protocol}`).join("");
   if (tls === undefined) {
     return [
-      `listeners=PLAINTEXT://127.0.0.1:${kafka},CONTROLLER://127.0.0.1:${kafkaController}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${kafka}`,
+      `listeners=PLAINTEXT://127.0.0.1:${kafka},CONTROLLER://127.0.0.1:${kafkaController}${wanListen}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${kafka}${wanAdvertised}`,
       "controller.listener.names=CONTROLLER",
-      "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+      `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${wanProtocol("PLAINTEXT")}`,
       "inter.broker.listener.name=PLAINTEXT",
     ];
   }
   return [
-    `listeners=SASL_SSL://127.0.0.1:${kafka},INTERNAL://127.0.0.1:${kafkaInternal},CONTROLLER://127.0.0.1:${kafkaController}`,
-    `advertised.listeners=SASL_SSL://127.0.0.1:${kafka},INTERNAL://127.0.0.1:${kafkaInternal}`,
+    `listeners=SASL_SSL://127.0.0.1:${kafka},INTERNAL://127.0.0.1:${kafkaInternal},CONTROLLER://127.0.0.1:${kafkaController}${wanListen}`,
+    `advertised.listeners=SASL_SSL://127.0.0.1:${kafka},INTERNAL://127.0.0.1:${kafkaInternal}${wanAdvertised}`,
     "controller.listener.names=CONTROLLER",
-    "listener.security.protocol.map=SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    `listener.security.protocol.map=SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT${wanProtocol("SASL_SSL")}`,
     "inter.broker.listener.name=INTERNAL",
     `sasl.enabled.mechanisms=${SCRAM_MECHANISMS.join(",")}`,
-    ...SCRAM_MECHANISMS.map(
-      (mechanism) => `listener.name.sasl_ssl.${mechanism.toLowerCase()}.sasl.jaas.config=${SCRAM_LOGIN}`,
-    ),
+    ...jaasLines("sasl_ssl"),
+    ...wanListeners.flatMap((w) => jaasLines(w.name)),
     "ssl.keystore.type=PKCS12",
     `ssl.keystore.location=${tls.keystore}`,
     `ssl.keystore.password=${tls.password}`,

@@ -77,7 +77,11 @@ export function kafkaServer(ctx: SiteContext): LocalServer {
         tls = { keystore, password: keystorePassword };
       }
       // Secure properties hold the keystore password: owner only, also when the file predates secure mode.
-      fs.writeFileSync(propertiesFile, serverProperties({ ports: ctx.ports, logDir, tls }), { mode: 0o600 });
+      fs.writeFileSync(
+        propertiesFile,
+        serverProperties({ ports: ctx.ports, logDir, tls, wanListeners: ctx.wanListeners }),
+        { mode: 0o600 },
+      );
       fs.chmodSync(propertiesFile, 0o600);
       fs.writeFileSync(log4jFile, LOG4J2_PROPERTIES);
       if (!formatted()) {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Command, Option } from "commander";
-import { loadTopology, type Topology } from "@tandem/config";
+import { loadTopology, topologySeenFrom, type Topology } from "@tandem/config";
 import { createLogger, onShutdown, type Logger } from "@tandem/runtime";
 import { runBridge } from "@tandem/bridge";
 import { runMaterializer } from "@tandem/materializer";
@@ -29,8 +29,10 @@ export function siteOf(topology: Topology, site: string): void {
 
 /** The long-running services of one site; the bridge pulls the links that end at the site. */
 export async function runSite(flags: RunFlags): Promise<void> {
-  const topology = loadTopology(flags.config);
-  siteOf(topology, flags.site);
+  const declared = loadTopology(flags.config);
+  siteOf(declared, flags.site);
+  // This process is at its site: it reaches every other site where that site says it is reached from here.
+  const topology = topologySeenFrom(declared, flags.site);
   const logger = createLogger(`tandem-${flags.site}`);
   const stops: Array<() => Promise<void>> = [];
   const starting = startServices(topology, flags, logger, stops);

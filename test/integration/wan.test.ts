@@ -1,0 +1,181 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { Kafka, logLevel } from "kafkajs";
+import { randomUUID } from "node:crypto";
+import { LocalStack, type SiteEndpoints, type WanControl } from "@tandem/stack";
+import { localTopology, meshLinks } from "../../services/cli/src/local-topology";
+import { recordCallsWithAudio } from "../support/clients";
+import { freshDatabase } from "../support/databases";
+import { waitFor } from "../support/events";
+import { runSite, runTandem, terminateAll } from "../support/processes";
+import { TEST_BASE_PORT, TEST_SITES } from "../support/test-stack";
+import { writeTopologyFile } from "../support/topology";
+
+/**
+ * The WAN profile of the shared test stack (Toxiproxy between the sites, see global-setup.ts): a client at
+ * nyc reaching lon through that direction's proxies, and the pair cut and healed under replication.
+ */
+const provided = inject("tandemStack");
+if (provided.mode !== "local")
+  throw new Error("the WAN tests need the local stack (Toxiproxy runs beside it)");
+const { dataDir } = provided;
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-wan-"));
+const tandem = (args: string[], timeoutMs?: number) => runTandem([...args], timeoutMs);
+const stackArgs = ["stack", "--data-dir", dataDir];
+let endpoints: { sites: SiteEndpoints[] };
+let wan: WanControl;
+const site = (id: string) => endpoints.sites.find((s) => s.site === id)!;
+
+beforeAll(() => {
+  // One command brings up the whole WAN stack (here: finds the global setup's running and leaves it).
+  const up = tandem(
+    [...stackArgs, "up", "--wan", "--sites", TEST_SITES.join(","), "--base-port", String(TEST_BASE_PORT)],
+    300_000,
+  );
+  expect(up.code, up.err).toBe(0);
+  expect(up.out).toMatch(/ready in .* over a WAN \(rtt=80ms,jitter=5ms,bandwidth=100mbit\)/);
+  const local = new LocalStack({ dataDir });
+  endpoints = local.endpoints();
+  wan = local.wanControl();
+});
+
+afterAll(async () => {
+  // The next files get the stack's profile back, whole.
+  await wan.heal(local().layout.sites.flatMap((from) => directionsFrom(from)));
+  expect(tandem([...stackArgs, "wan", "set", "all", "rtt=80ms,jitter=5ms,bandwidth=100mbit"]).code).toBe(0);
+  fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+const local = () => new LocalStack({ dataDir });
+const directionsFrom = (from: string) =>
+  local()
+    .layout.sites.filter((to) => to !== from)
+    .map((to) => ({ from, to }));
+
+/** A producer at `from` writing to `to`'s Kafka through the WAN, failing fast instead of retrying. */
+function kafkaThroughWan(from: string, to: string): Kafka {
+  const target = site(to);
+  const via = target.reachedFrom?.[from];
+  if (via === undefined) throw new Error(`${to} has no WAN address for ${from}`);
+  return new Kafka({
+    clientId: `wan-test-${from}`,
+    brokers: via.kafka.brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 3000,
+    requestTimeout: 3000,
+  });
+}
+
+describe("WAN profile", () => {
+  it("carries Kafka through a pair's proxy at the configured RTT; set, cut and heal change it", async () => {
+    const topic = `wan-test-${randomUUID()}`;
+    const kafka = kafkaThroughWan("nyc", "lon");
+    const admin = kafka.admin();
+    await admin.connect();
+    // The broker advertises the proxy to clients that came through it: metadata keeps them on the WAN.
+    const cluster = await admin.describeCluster();
+    expect(cluster.brokers.map((b) => `${b.host}:${b.port}`)).toEqual(
+      site("lon").reachedFrom!.nyc!.kafka.brokers,
+    );
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    await admin.disconnect();
+
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const timedSend = async () => {
+      const started = performance.now();
+      await producer.send({ topic, acks: -1, messages: [{ value: "x" }] });
+      return performance.now() - started;
+    };
+    await timedSend();
+    expect(tandem([...stackArgs, "wan", "set", "nyc-lon", "rtt=100ms,jitter=0ms"]).code).toBe(0);
+    // A produce request and its acknowledgement cross the WAN once each way: at least one RTT.
+    expect(await timedSend()).toBeGreaterThanOrEqual(100);
+    expect(tandem([...stackArgs, "wan", "set", "nyc-lon", "rtt=400ms,jitter=0ms"]).code).toBe(0);
+    expect(await timedSend()).toBeGreaterThanOrEqual(400);
+    const shown = tandem([...stackArgs, "wan", "show"]);
+    expect(shown.out).toMatch(/nyc->lon\s+up\s+up\s+up\s+400ms\s+0ms\s+100mbit/);
+
+    expect(tandem([...stackArgs, "wan", "cut", "nyc-lon", "--mode", "blackhole"]).code).toBe(0);
+    await expect(timedSend()).rejects.toThrow();
+    expect(tandem([...stackArgs, "wan", "show"]).out).toMatch(/lon->nyc\s+blackhole\s+blackhole\s+blackhole/);
+    expect(tandem([...stackArgs, "wan", "heal", "nyc-lon"]).code).toBe(0);
+    await producer.disconnect();
+
+    expect(tandem([...stackArgs, "wan", "cut", "nyc-lon", "--one-way"]).code).toBe(0);
+    const refused = kafkaThroughWan("nyc", "lon").producer();
+    await expect(refused.connect()).rejects.toThrow();
+    expect(tandem([...stackArgs, "wan", "show"]).out).toMatch(/nyc->lon\s+refuse\s+refuse\s+refuse/);
+    expect(tandem([...stackArgs, "wan", "show"]).out).toMatch(/lon->nyc\s+up\s+up\s+up/);
+    expect(tandem([...stackArgs, "wan", "heal", "all"]).code).toBe(0);
+
+    const healed = kafkaThroughWan("nyc", "lon").producer();
+    await healed.connect();
+    await healed.send({ topic, acks: -1, messages: [{ value: "after heal" }] });
+    await healed.disconnect();
+  });
+
+  it("a cut pair during a burst of calls with audio: links down with growing lag, nothing lost after heal", async () => {
+    expect(tandem([...stackArgs, "wan", "set", "all", "rtt=80ms,jitter=5ms,bandwidth=100mbit"]).code).toBe(0);
+    const sites = ["nyc", "lon"];
+    const topology = localTopology({ sites: sites.map(site) }, meshLinks(sites));
+    const databases = await Promise.all(sites.map((id) => freshDatabase(site(id))));
+    topology.sites.forEach((s, i) => {
+      s.postgres = { connectionString: databases[i]!.url };
+    });
+    const topologyFile = path.join(workDir, "topology.yaml");
+    writeTopologyFile(topologyFile, topology);
+    const services: ChildProcess[] = sites.map((id) => runSite(topologyFile, id, workDir, "wan"));
+    const tenantId = randomUUID();
+    const groupId = randomUUID();
+    const call = { tenantId, groupId, audioBytes: 200_000 };
+    try {
+      await recordCallsWithAudio(site("nyc"), 5, call);
+      await recordCallsWithAudio(site("lon"), 5, call);
+      const status = (args: string[] = []) =>
+        tandem(["status", "--config", topologyFile, "--down-after", "10", "--json", ...args]);
+      type Report = { links: Array<{ link: string; health: string; heartbeatAgeSeconds?: number }> };
+      const links = (out: string) => (JSON.parse(out) as Report).links;
+      await waitFor(
+        async () => status(),
+        (r) => r.code === 0,
+        120_000,
+      );
+
+      expect(tandem([...stackArgs, "wan", "cut", "nyc-lon", "--mode", "blackhole"]).code).toBe(0);
+      await recordCallsWithAudio(site("nyc"), 10, call);
+      await recordCallsWithAudio(site("lon"), 10, call);
+      const down = await waitFor(
+        async () => status(),
+        (r) => r.code === 1 && links(r.out).every((l) => l.health === "down"),
+        120_000,
+      );
+      expect(down.code).toBe(1);
+      const firstAges = links(down.out).map((l) => l.heartbeatAgeSeconds ?? 0);
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const later = status();
+      expect(later.code).toBe(1);
+      links(later.out).forEach((l, i) => {
+        expect(l.health).toBe("down");
+        expect(l.heartbeatAgeSeconds ?? 0).toBeGreaterThan(firstAges[i]!);
+      });
+
+      expect(tandem([...stackArgs, "wan", "heal", "nyc-lon"]).code).toBe(0);
+      const verify = await waitFor(
+        async () => tandem(["verify", "--config", topologyFile, "--tenant", tenantId, "--grace", "0"]),
+        (r) => r.code === 0 && /nyc\s+calls 30\s/.test(r.out) && /lon\s+calls 30\s/.test(r.out),
+        240_000,
+      );
+      expect(verify.code).toBe(0);
+      expect(verify.out).toMatch(/no difference/);
+    } finally {
+      await terminateAll(services);
+      for (const db of databases) await db.drop();
+    }
+  }, 600_000);
+});
