@@ -3,13 +3,20 @@
  * records (1 KiB values, Tandem headers, 3 partitions) from site `src` to site `dst` of a local stack.
  *
  *   npx tsx bench/bridge-vs-mm2.ts [--records 200000] [--live-records 10000] [--live-rate 1000]
- *                                  [--profile] [--keep]
+ *                                  [--wan rtt=80ms,bandwidth=100mbit] [--bridge-instances 1]
+ *                                  [--mm2-tasks 1,3|none] [--fetch-bytes 1048576] [--profile] [--keep]
  *
  * Per mirror: both clusters are emptied, N records are written at `src` before the mirror starts, and the
  * backlog catch-up is timed from the first to the last record visible at `dst`; then, the mirror idle and
  * caught up, records are written at a steady rate while it runs, and end-to-end latency is arrival at `dst`
  * minus the record's timestamp. Peak memory is the mirror process's VmHWM.
+ *
+ * With `--wan`, the stack puts Toxiproxy between the sites and both mirrors run at `dst`, reaching `src`'s
+ * Kafka through the proxy, as they would across an ocean. Each `--bridge-instances` count runs that many
+ * bridge processes sharing the link; each `--mm2-tasks` count runs MirrorMaker 2 with that `tasks.max`.
+ * `--fetch-bytes` sets the bridge's `tuning.bridge.fetchBytesPerPartition`.
  */
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,7 +26,7 @@ import { remoteTopic } from "@tandem/replication";
 import { CALLS_TOPIC, EventCodec, USERS_TOPIC, parseWireFormat } from "@tandem/events";
 import { createKafka } from "@tandem/kafka";
 import { createLogger } from "@tandem/runtime";
-import { versions } from "@tandem/stack";
+import { versions, wanLayoutOf } from "@tandem/stack";
 import { continuousLink, localTopology, writeTopologyFile } from "../services/cli/src/local-topology";
 import { resolveMirrorMakerClasspath } from "./mm2/artifacts";
 import { benchStack, createTopic, emptyCluster, produceBacklog, producePaced } from "./mm2/clusters";
@@ -34,15 +41,27 @@ const { values: args } = parseArgs({
     records: { type: "string", default: "200000" },
     "live-records": { type: "string", default: "10000" },
     "live-rate": { type: "string", default: "1000" },
+    wan: { type: "string" },
+    "bridge-instances": { type: "string", default: "1" },
+    "mm2-tasks": { type: "string", default: "1" },
+    "fetch-bytes": { type: "string" },
     profile: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
   },
 });
+const counts = (text: string) => (text === "none" ? [] : text.split(",").map((n) => Number(n)));
+const bridgeInstances = counts(args["bridge-instances"]);
+const mm2Tasks = counts(args["mm2-tasks"]);
+if ([...bridgeInstances, ...mm2Tasks].some((n) => !Number.isInteger(n) || n < 1)) {
+  throw new Error("--bridge-instances and --mm2-tasks take whole numbers from 1, e.g. 1,3");
+}
 const backlogCount = Number(args.records);
 const liveCount = Number(args["live-records"]);
 const liveRate = Number(args["live-rate"]);
 
-const DATA_DIR = path.resolve(".tandem/bench-mm2");
+// A WAN stack is another layout: its own directory and ports, so the loopback one is kept as it is.
+const DATA_DIR = path.resolve(args.wan === undefined ? ".tandem/bench-mm2" : ".tandem/bench-mm2-wan");
+const BASE_PORT = args.wan === undefined ? 27100 : 27400;
 const SOURCE = "src";
 const TARGET = "dst";
 const PARTITIONS = 3;
@@ -94,8 +113,29 @@ async function firstSchemaId(kafka: Kafka, topic: string): Promise<number | unde
   return id;
 }
 
-/** One mirror through both phases; the mirror is stopped whatever happens. */
-async function runMirror(env: Env, label: string, start: () => MirrorProcess): Promise<Result> {
+/** Several processes of one mirror: its peak memory is the largest of theirs, its CPU time their sum. */
+class Samplers {
+  private readonly samplers: ProcessSampler[];
+  constructor(processes: readonly MirrorProcess[]) {
+    this.samplers = processes.map((p) => new ProcessSampler(p.pid));
+  }
+  sample(): ProcessStats {
+    return combined(this.samplers.map((s) => s.sample()));
+  }
+  stop(): ProcessStats {
+    return combined(this.samplers.map((s) => s.stop()));
+  }
+}
+
+function combined(stats: readonly ProcessStats[]): ProcessStats {
+  return {
+    peakRssBytes: Math.max(...stats.map((s) => s.peakRssBytes)),
+    cpuSeconds: stats.reduce((sum, s) => sum + s.cpuSeconds, 0),
+  };
+}
+
+/** One mirror through both phases; its processes are stopped whatever happens. */
+async function runMirror(env: Env, label: string, start: () => MirrorProcess[]): Promise<Result> {
   say(`=== ${label}`);
   status("emptying both clusters");
   await emptyCluster(env.sourceAdmin);
@@ -117,10 +157,11 @@ async function runMirror(env: Env, label: string, start: () => MirrorProcess): P
   );
 
   const spawnedAt = Date.now();
-  const mirror = start();
-  const sampler = new ProcessSampler(mirror.pid);
+  const processes = start();
+  const mirror = processes[0]!;
+  const sampler = new Samplers(processes);
   let exit: string | undefined;
-  void mirror.exited.then((how) => (exit = how));
+  for (const process of processes) void process.exited.then((how) => (exit = how));
   const failed = () => (exit === undefined ? undefined : `${label} ended (${exit})`);
   try {
     const catchUp = await waitForRecords({
@@ -183,42 +224,37 @@ async function runMirror(env: Env, label: string, start: () => MirrorProcess): P
   } finally {
     sampler.stop();
     status(`stopping ${label}`);
-    say(`${label} stopped (${await mirror.stop()})`);
+    const stopped = await Promise.all(processes.map((p) => p.stop()));
+    say(`${label} stopped (${stopped.join(", ")})`);
   }
 }
 
 function table(results: Result[], schemaId: number): string {
-  const [tandem, mm2] = results;
   const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
-  const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : "n/a");
-  const rows: Array<[string, (r: Result) => number, number]> = [
-    ["backlog catch-up records/s (higher is better)", (r) => r.recordsPerSecond, 0],
-    ["backlog catch-up MB/s (key + value)", (r) => r.megabytesPerSecond, 1],
-    [`live latency p50 at ${liveRate}/s (ms)`, (r) => r.latencyP50Ms, 0],
-    [`live latency p99 at ${liveRate}/s (ms)`, (r) => r.latencyP99Ms, 0],
-    ["live latency max (ms)", (r) => r.latencyMaxMs, 0],
-    ["peak memory VmHWM (MiB)", (r) => r.stats.peakRssBytes / 2 ** 20, 0],
-    ["CPU time of the mirror process (s)", (r) => r.stats.cpuSeconds, 1],
-    ["start to first record at target (s)", (r) => r.startupMs / 1000, 1],
+  const rows: Array<[string, (r: Result) => string]> = [
+    ["backlog catch-up records/s (higher is better)", (r) => fmt(r.recordsPerSecond)],
+    ["backlog catch-up MB/s (key + value)", (r) => fmt(r.megabytesPerSecond, 1)],
+    [`live latency p50 at ${liveRate}/s (ms)`, (r) => fmt(r.latencyP50Ms)],
+    [`live latency p99 at ${liveRate}/s (ms)`, (r) => fmt(r.latencyP99Ms)],
+    ["live latency max (ms)", (r) => fmt(r.latencyMaxMs)],
+    ["peak memory VmHWM (MiB, largest process)", (r) => fmt(r.stats.peakRssBytes / 2 ** 20)],
+    ["CPU time of the mirror's processes (s)", (r) => fmt(r.stats.cpuSeconds, 1)],
+    ["start to first record at target (s)", (r) => fmt(r.startupMs / 1000, 1)],
+    [`records at target (expected ${backlogCount + liveCount})`, (r) => String(r.targetRecords)],
+    [`schema id at target (source id ${schemaId})`, (r) => String(r.targetSchemaId ?? "n/a")],
   ];
-  const lines = [
-    `| | ${tandem?.mirror ?? ""} | ${mm2?.mirror ?? ""} | Tandem / MM2 |`,
-    "| --- | ---: | ---: | ---: |",
-    ...rows.map(([name, get, digits]) => {
-      const a = tandem === undefined ? Number.NaN : get(tandem);
-      const b = mm2 === undefined ? Number.NaN : get(mm2);
-      return `| ${name} | ${fmt(a, digits)} | ${fmt(b, digits)} | ${ratio(a, b)} |`;
-    }),
-    `| records at target (expected ${backlogCount + liveCount}) | ${tandem?.targetRecords ?? "n/a"} | ${mm2?.targetRecords ?? "n/a"} | |`,
-    `| schema id at target (source id ${schemaId}) | ${tandem?.targetSchemaId ?? "n/a"} | ${mm2?.targetSchemaId ?? "n/a"} | |`,
-  ];
-  return lines.join("\n");
+  return [
+    `| | ${results.map((r) => r.mirror).join(" | ")} |`,
+    `| --- |${results.map(() => " ---: |").join("")}`,
+    ...rows.map(([name, get]) => `| ${name} | ${results.map(get).join(" | ")} |`),
+  ].join("\n");
 }
 
 async function main(): Promise<void> {
   const logger = createLogger("bench");
   logger.level = "warn";
-  const stack = benchStack(DATA_DIR, [SOURCE, TARGET], 27100);
+  const wan = args.wan === undefined ? undefined : wanLayoutOf(args.wan, [], [SOURCE, TARGET]);
+  const stack = benchStack(DATA_DIR, [SOURCE, TARGET], BASE_PORT, wan);
   const endpoints = await stack.up();
   const clients: Array<{ disconnect(): Promise<void> }> = [];
   try {
@@ -252,33 +288,50 @@ async function main(): Promise<void> {
       topologyFile,
       localTopology(endpoints, [continuousLink(SOURCE, TARGET, { streams: ["calls"] })]),
     );
+    if (args["fetch-bytes"] !== undefined) {
+      fs.appendFileSync(
+        topologyFile,
+        `tuning:\n  bridge:\n    fetchBytesPerPartition: ${Number(args["fetch-bytes"])}\n`,
+      );
+    }
     const runDir = path.join(DATA_DIR, "runs", new Date().toISOString().replace(/[:.]/g, "-"));
     const profileDir = path.join(runDir, "cpu-profile");
 
+    // Both mirrors run at the target; across a WAN they reach the source through its proxy.
+    const sourceBrokers = source!.reachedFrom?.[TARGET]?.kafka.brokers ?? source!.kafka.brokers;
     const results: Result[] = [];
-    results.push(
-      await runMirror(env, "Tandem bridge", () =>
-        startTandemBridge({
-          topologyFile,
-          site: TARGET,
-          logFile: path.join(runDir, "bridge.log"),
-          cpuProfileDir: args.profile ? profileDir : undefined,
-        }),
-      ),
-    );
-    results.push(
-      await runMirror(env, "MirrorMaker 2", () =>
-        startMirrorMaker({
-          java: java.java,
-          classpath,
-          workDir: path.join(runDir, "mm2"),
-          clusters: { [SOURCE]: source!.kafka.brokers.join(","), [TARGET]: target!.kafka.brokers.join(",") },
-          from: SOURCE,
-          to: TARGET,
-          topic: CALLS_TOPIC,
-        }),
-      ),
-    );
+    for (const instances of bridgeInstances) {
+      const label = instances === 1 ? "Tandem bridge" : `Tandem bridge x${instances}`;
+      results.push(
+        await runMirror(env, label, () =>
+          Array.from({ length: instances }, (_, i) =>
+            startTandemBridge({
+              topologyFile,
+              site: TARGET,
+              logFile: path.join(runDir, `bridge-${instances}-${i}.log`),
+              ...(instances === 1 ? {} : { instance: `bench-${i}` }),
+              cpuProfileDir: args.profile && i === 0 ? profileDir : undefined,
+            }),
+          ),
+        ),
+      );
+    }
+    for (const tasksMax of mm2Tasks) {
+      results.push(
+        await runMirror(env, `MirrorMaker 2, tasks.max=${tasksMax}`, () => [
+          startMirrorMaker({
+            java: java.java,
+            classpath,
+            workDir: path.join(runDir, `mm2-${tasksMax}`),
+            clusters: { [SOURCE]: sourceBrokers.join(","), [TARGET]: target!.kafka.brokers.join(",") },
+            from: SOURCE,
+            to: TARGET,
+            topic: CALLS_TOPIC,
+            tasksMax,
+          }),
+        ]),
+      );
+    }
 
     console.log(
       `\n${backlogCount} backlog + ${liveCount} live records, ${VALUE_BYTES} B values (+36 B keys, 5 Tandem ` +
@@ -288,6 +341,7 @@ async function main(): Promise<void> {
       `cores: ${os.availableParallelism()}, Node ${process.version}, ${java.version}, Kafka ${versions.KAFKA_VERSION} ` +
         `(client and MirrorMaker 2), logs in ${runDir}`,
     );
+    if (args.wan !== undefined) console.log(`WAN between ${SOURCE} and ${TARGET}: ${args.wan}`);
     console.log(
       "schema id translation: on for Tandem (src and dst have their own registries: the id is rewritten); " +
         "MirrorMaker 2 copies the bytes, source id and all.\n",

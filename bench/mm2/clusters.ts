@@ -1,13 +1,17 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Admin, Message, Producer } from "kafkajs";
-import { LocalStack } from "@tandem/stack";
+import { LocalStack, type WanLayout } from "@tandem/stack";
 
-/** A benchmark's own local stack (its data directory and ports), reporting its progress on stderr. */
-export function benchStack(dataDir: string, sites: string[], basePort: number): LocalStack {
+/**
+ * A benchmark's own local stack (its data directory and ports), with Toxiproxy between its sites when
+ * given a WAN, reporting its progress on stderr.
+ */
+export function benchStack(dataDir: string, sites: string[], basePort: number, wan?: WanLayout): LocalStack {
   return new LocalStack({
     dataDir,
     sites,
     basePort,
+    ...(wan === undefined ? {} : { wan }),
     progress: (message) => process.stderr.write(`[stack] ${message}\n`),
   });
 }

@@ -86,6 +86,8 @@ export interface MirrorMakerOptions {
   from: string;
   to: string;
   topic: string;
+  /** `tasks.max`: MirrorMaker 2's default is one task, one consumer, for every partition. */
+  tasksMax?: number;
 }
 
 /**
@@ -94,7 +96,7 @@ export interface MirrorMakerOptions {
  * that it starts copying at once.
  */
 export function mirrorMakerProperties(options: Omit<MirrorMakerOptions, "java" | "classpath" | "workDir">) {
-  const { clusters, from, to, topic } = options;
+  const { clusters, from, to, topic, tasksMax } = options;
   const aliases = Object.keys(clusters);
   return [
     `clusters = ${aliases.join(", ")}`,
@@ -116,6 +118,7 @@ export function mirrorMakerProperties(options: Omit<MirrorMakerOptions, "java" |
     "refresh.topics.interval.seconds = 5",
     "refresh.groups.interval.seconds = 5",
     "sync.group.offsets.enabled = false",
+    ...(tasksMax === undefined ? [] : [`tasks.max = ${tasksMax}`]),
     "",
   ].join("\n");
 }

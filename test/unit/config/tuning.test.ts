@@ -22,7 +22,7 @@ describe("tuning", () => {
     expect(topology.tuning).toEqual(DEFAULT_TUNING);
     expect(DEFAULT_TUNING.bridge.heartbeatIntervalMs).toBe(5_000);
     expect(DEFAULT_TUNING.materializer.retry).toEqual({ initialMs: 500, maxMs: 10_000 });
-    expect(DEFAULT_TUNING.audio).toMatchObject({ concurrency: 2, leaseMs: 120_000, attempts: 12 });
+    expect(DEFAULT_TUNING.audio).toMatchObject({ concurrency: 8, leaseMs: 120_000, attempts: 12 });
     expect(tuningOf({})).toBe(DEFAULT_TUNING);
   });
 
@@ -35,7 +35,7 @@ describe("tuning", () => {
           fetchBytesPerPartition: 4_194_304,
           retry: { max: "5m" },
         },
-        audio: { concurrency: 8, lease: "1h" },
+        audio: { concurrency: 16, lease: "1h" },
       }),
     );
     expect(topology.tuning?.bridge).toEqual({
@@ -45,7 +45,7 @@ describe("tuning", () => {
       fetchBytesPerPartition: 4_194_304,
       retry: { initialMs: 500, maxMs: 300_000 },
     });
-    expect(topology.tuning?.audio).toEqual({ ...DEFAULT_TUNING.audio, concurrency: 8, leaseMs: 3_600_000 });
+    expect(topology.tuning?.audio).toEqual({ ...DEFAULT_TUNING.audio, concurrency: 16, leaseMs: 3_600_000 });
     expect(topology.tuning?.materializer).toEqual(DEFAULT_TUNING.materializer);
   });
 

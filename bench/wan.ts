@@ -1,0 +1,285 @@
+/**
+ * Tandem across a WAN: calls recorded at nyc reaching lon through Toxiproxy (`tandem stack up --wan`), side
+ * by side with the floor the link allows.
+ *
+ *   npx tsx bench/wan.ts [--wan rtt=80ms,jitter=5ms,bandwidth=100mbit] [--rates 5,20] [--seconds 60]
+ *                        [--audio-kb 200] [--outage 10m] [--outage-rate 5] [--keep]
+ *
+ * Setup: a two-site stack (nyc, lon) in `.tandem/bench-wan`, ports 27500 up, with the WAN profile between
+ * the sites; the link nyc -> lon; lon's bridge and materializer as operators run them (`tandem run --site
+ * lon`, a process of its own, which reaches nyc's Kafka, registry and object store through the proxies).
+ *
+ * - **End to end**: for each rate, calls with `--audio-kb` of audio each are recorded at nyc for
+ *   `--seconds` (the recorder publisher: audio into nyc's store, then the event); a call's latency is from
+ *   its event acknowledged at nyc until lon's database holds its row with the audio copied and verified
+ *   (the transfer's completion time in lon's PostgreSQL, on the same clock). Floor: one round trip plus the
+ *   audio's transfer time at the bandwidth.
+ * - **Drain**: the pair nyc-lon is cut (connections refused) for `--outage` while calls are recorded at
+ *   `--outage-rate`; then healed. Time from the heal until lon holds every call with its audio, against the
+ *   bandwidth floor (the bytes that must cross / the bandwidth).
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import ms from "ms";
+import pg from "pg";
+import { createLogger } from "@tandem/runtime";
+import { LocalStack, wanLayoutOf, type SiteEndpoints, type WanProfile } from "@tandem/stack";
+import { continuousLink, localTopology, writeTopologyFile } from "../services/cli/src/local-topology";
+import type { RecorderPublisher } from "../services/recorder/src";
+import {
+  CODEC_NAMES,
+  CallGenerator,
+  Random,
+  WAV_CONTENT_TYPE,
+  createPopulation,
+  sampleCount,
+  wavHeader,
+  type AudioFormat,
+} from "../services/recorder/src";
+import { percentile } from "./mm2/measure";
+import { benchPublisher, printSideBySide } from "./one-site";
+
+const { values: args } = parseArgs({
+  options: {
+    wan: { type: "string", default: "rtt=80ms,jitter=5ms,bandwidth=100mbit" },
+    rates: { type: "string", default: "5,20" },
+    seconds: { type: "string", default: "60" },
+    "audio-kb": { type: "string", default: "200" },
+    outage: { type: "string", default: "10m" },
+    "outage-rate": { type: "string", default: "5" },
+    keep: { type: "boolean", default: false },
+  },
+});
+const rates = args.rates.split(",").map(Number);
+const runSeconds = Number(args.seconds);
+const audioKb = Number(args["audio-kb"]);
+const outageMs = ms(args.outage as ms.StringValue);
+const outageRate = Number(args["outage-rate"]);
+if (
+  rates.some((r) => !(r > 0)) ||
+  !(runSeconds > 0) ||
+  !(audioKb > 0) ||
+  !(outageMs > 0) ||
+  !(outageRate > 0)
+) {
+  throw new Error("--rates, --seconds, --audio-kb, --outage and --outage-rate must be positive");
+}
+
+// The benchmark's own clients log warnings only; lon's services log as operators run them.
+process.env.TANDEM_LOG_LEVEL ??= "warn";
+
+const DATA_DIR = path.resolve(".tandem/bench-wan");
+const BASE_PORT = 27500;
+const ORIGIN = "nyc";
+const TARGET = "lon";
+const SITES = [ORIGIN, TARGET];
+/** G.711 mu-law, 8 kHz mono: 8 kB per second, so `--audio-kb` sets the calls' duration. */
+const FORMAT: AudioFormat = { encoding: "mulaw", sampleRateHz: 8000 };
+const CALL_MS = (audioKb * 1000 * 1000) / FORMAT.sampleRateHz;
+const SETTLE_TIMEOUT_MS = 60 * 60_000;
+
+const status = (line: string) => process.stderr.write(`\r${line}`.padEnd(110));
+const say = (line: string) => process.stderr.write(`\n${line}\n`);
+
+/** Calls recorded at the origin, each with its own audio bytes; the time its event was acknowledged. */
+class Recorder {
+  private readonly samples = sampleCount(FORMAT, CALL_MS);
+  private readonly header = wavHeader(FORMAT, this.samples);
+  private readonly generator: CallGenerator;
+  readonly acknowledgedAt = new Map<string, number>();
+  audioBytes = 0;
+
+  private constructor(
+    private readonly publisher: RecorderPublisher,
+    readonly close: () => Promise<void>,
+  ) {
+    const random = new Random(`bench-wan-${Date.now()}`);
+    this.generator = new CallGenerator(random.fork("calls"), createPopulation(random.fork("population")), {
+      minCallSeconds: CALL_MS / 1000,
+      maxCallSeconds: CALL_MS / 1000,
+      recorderIds: ["bench-wan"],
+    });
+  }
+
+  static async at(site: SiteEndpoints): Promise<Recorder> {
+    const { publisher, close } = await benchPublisher(site, createLogger("bench-wan"));
+    return new Recorder(publisher, close);
+  }
+
+  /** Records calls at `rate` per second for `durationMs`, each started on its own tick. */
+  async record(rate: number, durationMs: number, label: string): Promise<string[]> {
+    const ids: string[] = [];
+    const inFlight = new Set<Promise<void>>();
+    const started = performance.now();
+    for (let i = 0; performance.now() - started < durationMs; i++) {
+      await sleep(Math.max(0, started + (i * 1000) / rate - performance.now()));
+      const metadata = this.generator.next(Date.now()).metadata;
+      const body = Buffer.concat([this.header, randomBytes(this.samples)]);
+      const call = this.publisher
+        .publishCallCompleted(metadata, {
+          body: Readable.from([body]),
+          contentType: WAV_CONTENT_TYPE,
+          codec: CODEC_NAMES[FORMAT.encoding],
+          channels: 1,
+          sampleRateHz: FORMAT.sampleRateHz,
+        })
+        .then((published) => {
+          this.acknowledgedAt.set(published.callId, Date.now());
+          this.audioBytes += body.length;
+          ids.push(published.callId);
+          status(`${label}: ${ids.length} calls recorded at ${ORIGIN}`);
+        });
+      inFlight.add(call);
+      void call.finally(() => inFlight.delete(call));
+    }
+    await Promise.all(inFlight);
+    return ids;
+  }
+}
+
+/** When each call's audio was present at the target (its transfer completed), in ms since the epoch. */
+async function presentAt(db: pg.Client, ids: readonly string[]): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ call_id: string; at: string }>(
+    `SELECT t.call_id, (extract(epoch FROM t.completed_at) * 1000)::bigint AS at
+       FROM audio_transfers t JOIN calls c ON c.call_id = t.call_id
+      WHERE c.audio_state = 'present' AND t.call_id = ANY($1::uuid[])`,
+    [ids],
+  );
+  return new Map(rows.map((row) => [row.call_id, Number(row.at)]));
+}
+
+async function waitForAll(
+  db: pg.Client,
+  ids: readonly string[],
+  label: string,
+): Promise<Map<string, number>> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    const present = await presentAt(db, ids);
+    status(`${label}: ${present.size} of ${ids.length} calls with audio at ${TARGET}`);
+    if (present.size === ids.length) return present;
+    if (Date.now() > deadline) throw new Error(`${label}: ${ids.length - present.size} calls never arrived`);
+    await sleep(100);
+  }
+}
+
+function startTargetServices(topologyFile: string, logFile: string) {
+  const log = fs.openSync(logFile, "w");
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "services/cli/src/main.ts", "run", "--config", topologyFile, "--site", TARGET],
+    { stdio: ["ignore", log, log], env: { ...process.env, TANDEM_LOG_LEVEL: "info" } },
+  );
+  fs.closeSync(log);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    async stop() {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+const floorMs = (profile: WanProfile, bytes: number) => profile.rttMs + (bytes * 8) / profile.bandwidthKbit;
+const fmt = (value: number, digits = 0) => value.toFixed(digits);
+
+async function main(): Promise<void> {
+  const wan = wanLayoutOf(args.wan, [], SITES);
+  const stack = new LocalStack({
+    dataDir: DATA_DIR,
+    sites: SITES,
+    basePort: BASE_PORT,
+    wan,
+    progress: (message) => process.stderr.write(`[stack] ${message}\n`),
+  });
+  const endpoints = await stack.up();
+  const control = stack.wanControl();
+  await control.heal([
+    { from: ORIGIN, to: TARGET },
+    { from: TARGET, to: ORIGIN },
+  ]);
+  const [origin, target] = SITES.map((id) => endpoints.sites.find((site) => site.site === id)!);
+  fs.mkdirSync(DATA_DIR, { recursive: true });
+  const topologyFile = path.join(DATA_DIR, "topology.yaml");
+  writeTopologyFile(topologyFile, localTopology(endpoints, [continuousLink(ORIGIN, TARGET)]));
+  const recorder = await Recorder.at(origin!);
+  const services = startTargetServices(topologyFile, path.join(DATA_DIR, "lon-services.log"));
+  const db = new pg.Client({ connectionString: target!.postgres.connectionString });
+  const rows: string[][] = [["", "calls", "p50 ms", "p99 ms", "max ms", "floor ms", "p99 / floor"]];
+  const profile = wan.profile;
+  const audioBytesPerCall = audioKb * 1000;
+  try {
+    // The first call also waits for lon's services to start and migrate: it is not measured.
+    const warmUp = await recorder.record(1, 1000, "warm-up");
+    for (;;) {
+      try {
+        await db.connect();
+        break;
+      } catch {
+        await sleep(500);
+      }
+    }
+    await waitForAll(db, warmUp, "warm-up");
+
+    for (const rate of rates) {
+      const label = `end to end at ${rate} calls/s`;
+      const ids = await recorder.record(rate, runSeconds * 1000, label);
+      const present = await waitForAll(db, ids, label);
+      const latencies = ids.map((id) => present.get(id)! - recorder.acknowledgedAt.get(id)!);
+      const floor = floorMs(profile, audioBytesPerCall);
+      rows.push([
+        label,
+        String(ids.length),
+        fmt(percentile(latencies, 50)),
+        fmt(percentile(latencies, 99)),
+        fmt(Math.max(...latencies)),
+        fmt(floor),
+        `${fmt(percentile(latencies, 99) / floor, 2)}x`,
+      ]);
+    }
+
+    const pair = [
+      { from: ORIGIN, to: TARGET },
+      { from: TARGET, to: ORIGIN },
+    ];
+    await control.cut(pair, "refuse");
+    say(`pair ${ORIGIN}-${TARGET} cut for ${args.outage}, recording at ${outageRate} calls/s`);
+    const bytesBefore = recorder.audioBytes;
+    const outageIds = await recorder.record(outageRate, outageMs, "outage");
+    const backlogBytes = recorder.audioBytes - bytesBefore;
+    await control.heal(pair);
+    const healedAt = Date.now();
+    const present = await waitForAll(db, outageIds, "drain");
+    const drainedMs = Math.max(...present.values()) - healedAt;
+    const drainFloorMs = (backlogBytes * 8) / profile.bandwidthKbit;
+    rows.push([
+      `drain after ${args.outage} cut`,
+      String(outageIds.length),
+      "",
+      "",
+      fmt(drainedMs),
+      fmt(drainFloorMs),
+      `${fmt(drainedMs / drainFloorMs, 2)}x`,
+    ]);
+  } finally {
+    await db.end().catch(() => {});
+    await services.stop();
+    await recorder.close();
+    if (!args.keep) await stack.down();
+  }
+  printSideBySide(
+    "Tandem across a WAN (nyc -> lon)",
+    `WAN ${args.wan}; ${audioKb} kB of audio per call; end to end: ${runSeconds} s per rate; drain: the ` +
+      `backlog of ${args.outage} at ${outageRate} calls/s, from the heal (the last row's max is the drain time)`,
+    rows,
+  );
+}
+
+await main();
