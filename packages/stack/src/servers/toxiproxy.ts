@@ -18,10 +18,14 @@ export function findGo(): string {
   );
 }
 
+export function toxiproxyBinary(cache: string): string {
+  return path.join(cache, `toxiproxy-${TOXIPROXY_VERSION}`, "server");
+}
+
 /** Toxiproxy's server built once into the cache directory, with GOBIN there. */
 export function ensureToxiproxyBinary(cache: string, progress: (message: string) => void): string {
-  const bin = path.join(cache, `toxiproxy-${TOXIPROXY_VERSION}`);
-  const binary = path.join(bin, "server");
+  const binary = toxiproxyBinary(cache);
+  const bin = path.dirname(binary);
   if (fs.existsSync(binary)) return binary;
   const go = findGo();
   progress(`building toxiproxy ${TOXIPROXY_VERSION} with go install (once; cached in ${bin})`);
