@@ -27,6 +27,7 @@ import { ensureCertificateAuthority, keytoolFor } from "./tls";
 import {
   WAN_SERVICES,
   directionPorts,
+  formatWanLayout,
   lastStackPort,
   profileOf,
   proxyName,
@@ -85,7 +86,7 @@ function ephemeralPortRange(): [number, number] | undefined {
 const layoutFile = (dataDir: string) => path.join(dataDir, "stack.json");
 
 const modeName = (secure: boolean | undefined) => (secure ? "secure" : "plain");
-const wanName = (wan: WanLayout | undefined) => (wan === undefined ? "no WAN" : `WAN ${JSON.stringify(wan)}`);
+const wanName = (wan: WanLayout | undefined) => (wan === undefined ? "no WAN" : formatWanLayout(wan));
 
 /** How a wanted layout differs from the one a data directory holds, in words; undefined when it does not. */
 export function layoutChange(existing: StackLayout, wanted: StackLayout): string | undefined {
