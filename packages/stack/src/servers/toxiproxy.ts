@@ -57,7 +57,8 @@ export function toxiproxyServer(dir: string, binary: string, port: number) {
     proc,
     port,
     start() {
-      startDetached(proc, binary, args);
+      // Its default level traces every connection: a WAN under load would fill the disk.
+      startDetached(proc, binary, args, { ...process.env, LOG_LEVEL: "info" });
     },
     async waitReady(timeoutMs: number) {
       await waitUntil(
