@@ -4,7 +4,6 @@ import { resolveArtifacts } from "./artifacts";
 import { loadOrCreateCredentials, type StackCredentials } from "./credentials";
 import type { RemoteAddresses, SiteEndpoints, StackEndpoints } from "./endpoints";
 import { findJava } from "./java";
-import { TOXIPROXY_VERSION } from "./versions";
 import {
   PORTS_PER_SITE,
   SERVER_KINDS,
@@ -23,11 +22,12 @@ import { kafkaServer } from "./servers/kafka";
 import { postgresConnectionString, postgresServer } from "./servers/postgres";
 import { registryServer, registryUrl } from "./servers/registry";
 import { s3proxyServer } from "./servers/s3proxy";
-import { ensureToxiproxyBinary, toxiproxyServer } from "./servers/toxiproxy";
+import { ensureToxiproxyBinary, toxiproxyBinary, toxiproxyServer } from "./servers/toxiproxy";
 import { ensureCertificateAuthority, keytoolFor } from "./tls";
 import {
   WAN_SERVICES,
   directionPorts,
+  formatWanLayout,
   lastStackPort,
   profileOf,
   proxyName,
@@ -86,7 +86,7 @@ function ephemeralPortRange(): [number, number] | undefined {
 const layoutFile = (dataDir: string) => path.join(dataDir, "stack.json");
 
 const modeName = (secure: boolean | undefined) => (secure ? "secure" : "plain");
-const wanName = (wan: WanLayout | undefined) => (wan === undefined ? "no WAN" : `WAN ${JSON.stringify(wan)}`);
+const wanName = (wan: WanLayout | undefined) => (wan === undefined ? "no WAN" : formatWanLayout(wan));
 
 /** How a wanted layout differs from the one a data directory holds, in words; undefined when it does not. */
 export function layoutChange(existing: StackLayout, wanted: StackLayout): string | undefined {
@@ -259,9 +259,9 @@ export class LocalStack {
     }));
   }
 
-  private toxiproxy() {
+  /** The WAN's Toxiproxy; `binary` defaults to where `stack up` builds it. */
+  private toxiproxy(binary = toxiproxyBinary(cacheDir(this.layout.dataDir))) {
     const { dataDir, basePort, sites } = this.layout;
-    const binary = ensureToxiproxyBinary(cacheDir(dataDir), this.progress);
     return toxiproxyServer(
       path.join(dataDir, "wan", "toxiproxy"),
       binary,
@@ -272,7 +272,7 @@ export class LocalStack {
   private async upWan(): Promise<void> {
     const { wan } = this.layout;
     if (wan === undefined) return;
-    const server = this.toxiproxy();
+    const server = this.toxiproxy(ensureToxiproxyBinary(cacheDir(this.layout.dataDir), this.progress));
     if (runningPid(server.proc) === undefined) {
       if (await isPortOpen(server.port)) {
         throw new Error(
@@ -289,21 +289,9 @@ export class LocalStack {
     );
   }
 
-  /** The WAN's Toxiproxy process, when the stack has a WAN and its binary was built. */
-  private existingToxiproxy() {
-    if (this.layout.wan === undefined) return undefined;
-    const { dataDir, basePort, sites } = this.layout;
-    return toxiproxyServer(
-      path.join(dataDir, "wan", "toxiproxy"),
-      path.join(cacheDir(dataDir), `toxiproxy-${TOXIPROXY_VERSION}`, "server"),
-      wanPorts(basePort, sites, PORTS_PER_SITE).toxiproxy,
-    );
-  }
-
   async down(): Promise<number> {
     let stopped = 0;
-    const toxiproxy = this.existingToxiproxy();
-    if (toxiproxy !== undefined && (await stopProcess(toxiproxy.proc))) {
+    if (this.layout.wan !== undefined && (await stopProcess(this.toxiproxy().proc))) {
       stopped++;
       this.progress("stopped wan toxiproxy");
     }
@@ -328,8 +316,8 @@ export class LocalStack {
         rows.push({ site, kind, port: server.port, pid, answering: await isPortOpen(server.port) });
       }
     }
-    const toxiproxy = this.existingToxiproxy();
-    if (toxiproxy !== undefined) {
+    if (this.layout.wan !== undefined) {
+      const toxiproxy = this.toxiproxy();
       const pid = runningPid(toxiproxy.proc);
       rows.push({
         site: "wan",

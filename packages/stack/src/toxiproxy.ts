@@ -34,7 +34,7 @@ export class ToxiproxyClient {
 
   /** A disabled proxy refuses new connections and closes those it has. */
   async setEnabled(name: string, enabled: boolean): Promise<void> {
-    await this.request("POST", `/proxies/${encodeURIComponent(name)}`, { enabled });
+    await this.request("PATCH", `/proxies/${encodeURIComponent(name)}`, { enabled });
   }
 
   /** Adds the toxic, or replaces the attributes of the one with its name. */
@@ -42,7 +42,7 @@ export class ToxiproxyClient {
     const base = `/proxies/${encodeURIComponent(proxy)}/toxics`;
     const body = { ...toxic, toxicity: 1 };
     if (existing.includes(toxic.name)) {
-      await this.request("POST", `${base}/${encodeURIComponent(toxic.name)}`, body);
+      await this.request("PATCH", `${base}/${encodeURIComponent(toxic.name)}`, body);
     } else await this.request("POST", base, body);
   }
 

@@ -96,8 +96,25 @@ export class WanControl {
       for (const toxic of proxy.toxics.filter((t) => BLACKHOLE_NAMES.includes(t.name))) {
         await this.client.deleteToxic(proxy.name, toxic.name);
       }
-      if (!proxy.enabled) await this.client.setEnabled(proxy.name, true);
+      if (!proxy.enabled) await this.enable(proxy);
     });
+  }
+
+  /**
+   * While a proxy is disabled its port is free, and the kernel may hand it to any outgoing connection
+   * when it lies in the ephemeral range: then the proxy cannot listen again until that connection ends.
+   */
+  private async enable(proxy: ToxiproxyProxy): Promise<void> {
+    try {
+      await this.client.setEnabled(proxy.name, true);
+    } catch (error) {
+      if (!String(error).includes("address already in use")) throw error;
+      throw new Error(
+        `${proxy.name} cannot listen on ${proxy.listen} again: another connection took the port while the ` +
+          `proxy was cut (a base port inside the kernel's ephemeral range allows that; prefer one below ` +
+          `32768, or cut with --mode blackhole)`,
+      );
+    }
   }
 
   async show(directions: readonly WanDirection[]): Promise<DirectionState[]> {

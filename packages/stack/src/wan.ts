@@ -256,12 +256,20 @@ export const BLACKHOLE_TOXICS: readonly ToxicSpec[] = (["upstream", "downstream"
   attributes: { timeout: 0 },
 }));
 
+export function formatBandwidth(kbit: number): string {
+  if (kbit % 1_000_000 === 0) return `${kbit / 1_000_000}gbit`;
+  if (kbit % 1000 === 0) return `${kbit / 1000}mbit`;
+  return `${kbit}kbit`;
+}
+
 export function formatProfile(profile: WanProfile): string {
-  const bandwidth =
-    profile.bandwidthKbit % 1_000_000 === 0
-      ? `${profile.bandwidthKbit / 1_000_000}gbit`
-      : profile.bandwidthKbit % 1000 === 0
-        ? `${profile.bandwidthKbit / 1000}mbit`
-        : `${profile.bandwidthKbit}kbit`;
-  return `rtt=${profile.rttMs}ms,jitter=${profile.jitterMs}ms,bandwidth=${bandwidth}`;
+  return `rtt=${profile.rttMs}ms,jitter=${profile.jitterMs}ms,bandwidth=${formatBandwidth(profile.bandwidthKbit)}`;
+}
+
+/** As `--wan` and `--wan-pair` would give it. */
+export function formatWanLayout(layout: WanLayout): string {
+  const pairs = layout.pairs.map(
+    (pair) => ` --wan-pair ${pair.sites.join("-")}:${formatProfile(pair.profile)}`,
+  );
+  return `--wan ${formatProfile(layout.profile)}${pairs.join("")}`;
 }

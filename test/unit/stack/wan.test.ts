@@ -1,5 +1,9 @@
-import { describe, expect, it } from "vitest";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import {
+  LocalStack,
   BLACKHOLE_TOXICS,
   DEFAULT_WAN_PROFILE,
   directionPorts,
@@ -17,6 +21,8 @@ import {
   wanPorts,
   type StackLayout,
 } from "@tandem/stack";
+import { envLines } from "../../../services/cli/src/commands/stack";
+import { localTopology, meshLinks, siteConfigOf } from "../../../services/cli/src/local-topology";
 
 const sites = ["nyc", "lon", "sfo"];
 const lines = (text: string) => text.split("\n");
@@ -143,8 +149,43 @@ describe("WAN plan", () => {
   it("counts a WAN added, removed or changed as a layout change", () => {
     const plain: StackLayout = { dataDir: "/d", basePort: 41000, sites: ["nyc", "lon"] };
     const wan = { ...plain, wan: wanLayoutOf(undefined, [], plain.sites) };
-    expect(layoutChange(plain, wan)).toMatch(/no WAN -> WAN/);
-    expect(layoutChange(wan, { ...plain, wan: wanLayoutOf("rtt=10ms", [], plain.sites) })).toMatch(/WAN/);
+    expect(layoutChange(plain, wan)).toBe("no WAN -> --wan rtt=80ms,jitter=5ms,bandwidth=100mbit");
+    const changed = { ...plain, wan: wanLayoutOf("rtt=10ms", ["nyc-lon:bandwidth=512kbit"], plain.sites) };
+    expect(layoutChange(wan, changed)).toBe(
+      "--wan rtt=80ms,jitter=5ms,bandwidth=100mbit -> " +
+        "--wan rtt=10ms,jitter=5ms,bandwidth=100mbit --wan-pair nyc-lon:rtt=10ms,jitter=5ms,bandwidth=512kbit",
+    );
     expect(layoutChange(wan, { ...wan })).toBeUndefined();
+  });
+});
+
+describe("WAN addresses for clients", () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-wan-unit-"));
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const stack = new LocalStack({
+    dataDir,
+    sites,
+    basePort: 41000,
+    wan: wanLayoutOf(undefined, [], sites),
+  });
+  const endpoints = stack.endpoints();
+
+  it("gives each site the addresses each other site reaches it at: that direction's proxies", () => {
+    const lon = endpoints.sites[1]!;
+    expect(lon.reachedFrom?.nyc).toEqual({
+      kafka: { brokers: ["127.0.0.1:41031"] },
+      registry: { url: "http://127.0.0.1:41032/apis/ccompat/v7" },
+      objectStore: { endpoint: "http://127.0.0.1:41033" },
+    });
+    expect(Object.keys(lon.reachedFrom ?? {})).toEqual(["nyc", "sfo"]);
+    const env = envLines(endpoints, false, "/d");
+    expect(env).toContain("export TANDEM_LON_FROM_NYC_KAFKA_BROKERS=127.0.0.1:41031");
+    expect(env).toContain("export TANDEM_LON_FROM_NYC_S3_ENDPOINT=http://127.0.0.1:41033");
+  });
+
+  it("puts reachedFrom into the local topology for the topology's sites only", () => {
+    const two = localTopology({ sites: endpoints.sites.slice(0, 2) }, meshLinks(["nyc", "lon"]));
+    expect(two.sites.map((s) => Object.keys(s.reachedFrom ?? {}))).toEqual([["lon"], ["nyc"]]);
+    expect(siteConfigOf(endpoints.sites[0]!).reachedFrom).toBeUndefined();
   });
 });

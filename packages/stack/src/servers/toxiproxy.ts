@@ -18,10 +18,14 @@ export function findGo(): string {
   );
 }
 
+export function toxiproxyBinary(cache: string): string {
+  return path.join(cache, `toxiproxy-${TOXIPROXY_VERSION}`, "server");
+}
+
 /** Toxiproxy's server built once into the cache directory, with GOBIN there. */
 export function ensureToxiproxyBinary(cache: string, progress: (message: string) => void): string {
-  const bin = path.join(cache, `toxiproxy-${TOXIPROXY_VERSION}`);
-  const binary = path.join(bin, "server");
+  const binary = toxiproxyBinary(cache);
+  const bin = path.dirname(binary);
   if (fs.existsSync(binary)) return binary;
   const go = findGo();
   progress(`building toxiproxy ${TOXIPROXY_VERSION} with go install (once; cached in ${bin})`);
@@ -53,7 +57,8 @@ export function toxiproxyServer(dir: string, binary: string, port: number) {
     proc,
     port,
     start() {
-      startDetached(proc, binary, args);
+      // Its default level traces every connection: a WAN under load would fill the disk.
+      startDetached(proc, binary, args, { ...process.env, LOG_LEVEL: "info" });
     },
     async waitReady(timeoutMs: number) {
       await waitUntil(

@@ -3,6 +3,7 @@ import {
   LocalStack,
   WanSpecError,
   credentialsFile,
+  formatBandwidth,
   formatProfile,
   parseWanProfile,
   profileOf,
@@ -282,7 +283,7 @@ Examples:
         const { from, to } = state.direction;
         const cell = (value: string | undefined) => (value ?? "missing").padEnd(10);
         const ms = (value: number | undefined) => (value === undefined ? "-" : `${value}ms`).padEnd(7);
-        const bandwidth = state.bandwidthKbit === undefined ? "-" : `${state.bandwidthKbit / 1000}mbit`;
+        const bandwidth = state.bandwidthKbit === undefined ? "-" : formatBandwidth(state.bandwidthKbit);
         console.log(
           `${`${from}->${to}`.padEnd(18)} ${cell(state.services.kafka)} ${cell(state.services.registry)} ` +
             `${cell(state.services.s3)} ${ms(state.rttMs)} ${ms(state.jitterMs)} ${bandwidth}`,
