@@ -5,7 +5,7 @@ import { createPool, runMaterializer } from "@tandem/materializer";
 import { runRecorder, type RecorderRun } from "@tandem/recorder";
 import { LocalStack } from "@tandem/stack";
 import { localTopology, meshLinks } from "../local-topology";
-import { verifySites, type VerifyReport } from "../verify/verify";
+import { verifySites, type VerifyReport } from "@tandem/operations";
 import { formatDashboard, type DemoSnapshot } from "./dashboard";
 import { siteFigures } from "./snapshot";
 
