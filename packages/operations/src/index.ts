@@ -8,7 +8,7 @@ export {
 } from "./status/assess";
 export { acknowledgeGaps, describeGap, openGaps } from "./status/gaps";
 export { latestHeartbeats, type DeliveredHeartbeat } from "./status/heartbeats";
-export { linkLagRecords } from "./status/link-lag";
+export { linkForwardedRecords, linkLagRecords } from "./status/link-lag";
 export {
   collectStatus,
   formatStatus,
