@@ -7,6 +7,7 @@ import { LagSeries } from "./core/lag-series";
 import { overviewOf, type Overview, type SiteFigures } from "./core/overview";
 
 const quiet = pino({ level: "silent" });
+const STOP_WAIT_MS = 2000;
 
 export interface WatcherOptions {
   topology: Topology;
@@ -56,7 +57,8 @@ export class Watcher {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running;
+    // A sample waiting on an unreachable cluster would hold a shutdown for its retries: it is let go.
+    await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref())]);
     await Promise.all([...this.pools.values()].map((pool) => pool.end().catch(() => {})));
   }
 

@@ -117,5 +117,7 @@ Examples:
       });
       await running.stop();
       console.log("tandem console: stopped");
+      // Clients of a sample let go while it waited on an unreachable cluster would keep the process alive.
+      process.exit(0);
     });
 }
