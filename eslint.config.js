@@ -6,6 +6,8 @@ export default tseslint.config(
   { ignores: ["node_modules/", ".tools/", ".tandem/", "coverage/", "**/.tsbuild/"] },
   js.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },
+  // The console's pages run in the browser.
+  { files: ["services/console/public/**"], languageOptions: { globals: { ...globals.browser } } },
   ...tseslint.configs.recommended,
   {
     rules: {

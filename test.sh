@@ -6,6 +6,8 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/scripts/bootstrap.sh"
 cd "$TANDEM_ROOT"
 # The recorder examples run in the tests: Python 3 with venv; their packages come from PyPI (test/support/python.ts).
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3 python3-venv
+# The console's browser tests drive Debian's Chromium (playwright-core, test/integration/console.test.ts).
+[ -x /usr/bin/chromium ] || apt_install chromium
 # And Go 1.26+, which Debian 12 does not package: the test stack builds Toxiproxy with it (its WAN between the
 # sites) and the Go recorder example runs; modules come from the Go module proxy.
 command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || {

@@ -33,7 +33,7 @@ import { runBridge } from "../services/bridge/src";
 import { defaults } from "../services/cli/src/defaults";
 import { continuousLink, localTopology, writeTopologyFile } from "../services/cli/src/local-topology";
 import { repair, type RepairOutcome } from "../services/cli/src/repair/repair";
-import { verifySites } from "../services/cli/src/verify/verify";
+import { verifySites } from "@tandem/operations";
 import { runMaterializer, type Materializer } from "../services/materializer/src";
 import {
   CODEC_NAMES,

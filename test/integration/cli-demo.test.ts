@@ -33,6 +33,8 @@ it("tandem demo records at both sites, replicates both ways, converges and says 
       "5",
       "--settle-timeout",
       "240",
+      "--console",
+      "127.0.0.1:26090",
     ],
     logFile,
   );
@@ -40,6 +42,7 @@ it("tandem demo records at both sites, replicates both ways, converges and says 
   const output = fs.readFileSync(logFile, "utf8");
   expect(output, output).toMatch(/verify nyc, lon: consistent/);
   expect(code).toBe(0);
+  expect(output).toMatch(/console at http:\/\/127\.0\.0\.1:26090\/ while the demo runs \(user admin, /);
   const calls = /nyc\s+calls (\d+).*\n\s+lon\s+calls (\d+)/.exec(output);
   expect(Number(calls?.[1])).toBeGreaterThan(5);
   expect(calls?.[1]).toBe(calls?.[2]);

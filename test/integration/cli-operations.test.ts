@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
 import { EventCodec, buildHeaders } from "@tandem/events";
 import { ensureTopics } from "@tandem/kafka";
-import { kafkaFor, recorderAt } from "../support/clients";
+import { concurrentNameEdits, kafkaFor } from "../support/clients";
 import { freshDatabase } from "../support/databases";
 import { callEvent, publishCalls, waitFor } from "../support/events";
 import { exited, runTandem, spawnTandem, terminateAll } from "../support/processes";
@@ -107,19 +107,13 @@ describe("operator commands", () => {
   });
 
   it("conflicts: concurrent edits at both sites open a conflict everywhere; resolving it at one clears it at both", async () => {
-    const edit = async (site: typeof nyc, name: string) => {
-      const { publisher, close } = await recorderAt(site);
-      await publisher.publishUserChanged({
-        userId,
-        tenantId: tenant,
-        groupId: group,
-        operation: "UPSERT",
-        changes: { name },
-        baseVersion: {},
-      });
-      await close();
-    };
-    await Promise.all([edit(nyc, "Ada at nyc"), edit(lon, "Ada at lon")]);
+    await concurrentNameEdits(
+      [
+        { site: nyc, name: "Ada at nyc" },
+        { site: lon, name: "Ada at lon" },
+      ],
+      { userId, tenantId: tenant, groupId: group },
+    );
     for (const site of ["nyc", "lon"]) {
       const listed = await waitFor(
         async () => tandem(["conflicts", "list", "--config", topologyFile, "--site", site]),

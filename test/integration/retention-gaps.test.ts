@@ -15,9 +15,7 @@ import { LINK_METRICS, MATERIALIZER_METRICS, bridgeGroupId, metricSamples } from
 import { runBridge, TargetTopicSync } from "../../services/bridge/src";
 import { runMaterializer } from "../../services/materializer/src";
 
-import { DEFAULT_THRESHOLDS } from "../../services/cli/src/status/assess";
-import { acknowledgeGaps, openGaps } from "../../services/cli/src/status/gaps";
-import { collectStatus } from "../../services/cli/src/status/status";
+import { DEFAULT_THRESHOLDS, acknowledgeGaps, openGaps, collectStatus } from "@tandem/operations";
 import { kafkaFor } from "../support/clients";
 import { freshDatabase } from "../support/databases";
 import { callsAt, publishCalls, waitFor } from "../support/events";

@@ -151,3 +151,25 @@ export async function audioSha256At(site: SiteEndpoints, call: CallCompleted): P
   for await (const chunk of body) hash.update(chunk as Buffer);
   return hash.digest("hex");
 }
+
+/**
+ * Edits of a user's name at several sites at once, each unaware of the others (empty base version): with
+ * the manual merge policy, a conflict for the administrator.
+ */
+export async function concurrentNameEdits(
+  edits: Array<{ site: SiteEndpoints; name: string }>,
+  user: { userId: string; tenantId: string; groupId: string },
+): Promise<void> {
+  await Promise.all(
+    edits.map(async ({ site, name }) => {
+      const { publisher, close } = await recorderAt(site);
+      await publisher.publishUserChanged({
+        ...user,
+        operation: "UPSERT",
+        changes: { name },
+        baseVersion: {},
+      });
+      await close();
+    }),
+  );
+}

@@ -2,6 +2,7 @@ export { createKafka } from "./client";
 export {
   ensureTopics,
   ensureSiteTopics,
+  groupCommittedRecords,
   groupLagRecords,
   partitionCount,
   explicitTopicConfig,

@@ -78,6 +78,17 @@ export async function groupLagRecords(admin: Admin, groupId: string, topics: str
   return lag;
 }
 
+/** The sum of a group's committed offsets over `topics`: how far it has read them in all. */
+export async function groupCommittedRecords(
+  admin: Admin,
+  groupId: string,
+  topics: string[],
+): Promise<number> {
+  if (topics.length === 0) return 0;
+  const committed = await admin.fetchOffsets({ groupId, topics });
+  return committed.flatMap((c) => c.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+}
+
 export async function partitionCount(admin: Admin, topic: string): Promise<number> {
   const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
   return metadata.topics[0]?.partitions.length ?? 0;

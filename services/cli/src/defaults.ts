@@ -31,6 +31,8 @@ export const defaults = {
   replay: { topics: "calls,users", audioConcurrency: 4 },
   /** `tandem repair --grace` (a call seen this recently is left to the bridges) and `--wait` (seconds). */
   repair: { graceSeconds: 30, waitSeconds: 300 },
+  /** `tandem console --listen`, `--interval` and `--history` (seconds). */
+  console: { listen: "127.0.0.1:9400", intervalSeconds: 5, historySeconds: 24 * 3600 },
   /** `tandem import --concurrency`: calls uploaded and published at once (bench/import.ts). */
   import: { concurrency: 8 },
 };

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { TopologyError } from "@tandem/config";
 import { UsageError } from "./errors";
 import { conflictsCommand } from "./commands/conflicts";
+import { consoleCommand } from "./commands/console";
 import { demoCommand } from "./commands/demo";
 import { gapsCommand } from "./commands/gaps";
 import { importCommand } from "./commands/import";
@@ -29,7 +30,8 @@ const program = new Command("tandem")
   .addCommand(replayCommand())
   .addCommand(verifyCommand())
   .addCommand(repairCommand())
-  .addCommand(conflictsCommand());
+  .addCommand(conflictsCommand())
+  .addCommand(consoleCommand());
 
 /** Usage errors anywhere in the command tree end in the catch below (exit 2) instead of exiting at once. */
 function throwOnUsageErrors(command: Command): void {

@@ -44,6 +44,8 @@ export async function countPendingAudio(pool: pg.Pool): Promise<number> {
 export interface SiteTotals {
   callsByOrigin: Map<string, number>;
   audioPending: number;
+  /** Audio given up on after its retry budget (dead-lettered). */
+  audioFailed: number;
   /** Users not deleted. */
   users: number;
   openConflicts: number;
@@ -54,8 +56,9 @@ export async function siteTotals(pool: pg.Pool): Promise<SiteTotals> {
   const origins = await pool.query<{ origin_site: string; n: string }>(
     "SELECT origin_site, count(*) AS n FROM calls GROUP BY origin_site",
   );
-  const counts = await pool.query<{ pending: string; users: string; conflicts: string }>(
+  const counts = await pool.query<{ pending: string; failed: string; users: string; conflicts: string }>(
     `SELECT (SELECT count(*) FROM calls WHERE audio_state = 'pending') AS pending,
+            (SELECT count(*) FROM calls WHERE audio_state = 'failed') AS failed,
             (SELECT count(*) FROM users WHERE NOT deleted) AS users,
             (SELECT count(*) FROM conflicts WHERE status = 'open') AS conflicts`,
   );
@@ -63,6 +66,7 @@ export async function siteTotals(pool: pg.Pool): Promise<SiteTotals> {
   return {
     callsByOrigin: new Map(origins.rows.map((r) => [r.origin_site, Number(r.n)])),
     audioPending: Number(row.pending),
+    audioFailed: Number(row.failed),
     users: Number(row.users),
     openConflicts: Number(row.conflicts),
   };

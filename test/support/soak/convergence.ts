@@ -1,4 +1,4 @@
-import type { VerifyReport } from "../../../services/cli/src/verify/verify";
+import type { VerifyReport } from "@tandem/operations";
 
 /** A conflict as every site must show it alike (when it was detected is local, so not part of it). */
 export interface ConflictRow {

@@ -11,7 +11,7 @@ import { RecorderPublisher, recorderPopulation, runRecorder, type Stats } from "
 import { DEFAULT_BACKOFF, retryWithBackoff, type Logger } from "@tandem/runtime";
 import type { ServerKind, WanControl } from "@tandem/stack";
 import { writeTopologyFile } from "../../../services/cli/src/local-topology";
-import { verifySites, type VerifyReport } from "../../../services/cli/src/verify/verify";
+import { verifySites, type VerifyReport, linkLagRecords } from "@tandem/operations";
 import { convergenceProblems, type ConflictRow, type SiteReading } from "./convergence";
 import { LagTracker, parseLinkLag, type LinkLag } from "./lag";
 import { logWarnings } from "./log-digest";
@@ -26,7 +26,6 @@ import {
   type ScheduleOptions,
 } from "./schedule";
 import { ServiceProcess } from "./service";
-import { linkLagRecords } from "../../../services/cli/src/status/link-lag";
 import { auditTopology, linkTopology, materializerTopology } from "./topology";
 
 /** How the soak reaches the servers of the stack it runs on. */

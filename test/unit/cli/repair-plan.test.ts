@@ -10,7 +10,7 @@ import {
   sourceRefusal,
   type CallRepairInput,
 } from "../../../services/cli/src/repair/core/plan";
-import { Expectations } from "../../../services/cli/src/verify/expected";
+import { Expectations } from "@tandem/operations";
 import type { CallSummary } from "../../../services/materializer/src/queries";
 import { callSummary } from "../../support/call-summaries";
 import { link, twoWay } from "../../support/topology";

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { assessLink, DEFAULT_THRESHOLDS } from "../../../services/cli/src/status/assess";
+import { assessLink, DEFAULT_THRESHOLDS, formatStatus } from "@tandem/operations";
 import { LINK_PATTERN } from "../../../services/cli/src/commands/replicate";
-import { formatStatus } from "../../../services/cli/src/status/status";
 
 const fresh = { scheduleOpen: true, lagRecords: 0, heartbeatAgeSeconds: 2, recordsLost: 0 };
 

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Topology } from "@tandem/config";
-import { compareCalls, compareUsers, differingBuckets } from "../../../services/cli/src/verify/compare";
-import { Expectations } from "../../../services/cli/src/verify/expected";
+import { compareCalls, compareUsers, differingBuckets, Expectations } from "@tandem/operations";
 import {
   BUCKETS,
   type CallSummary as CallRow,

@@ -13,6 +13,8 @@ import {
 const USED_WITHOUT_IMPORT: Record<string, string[]> = {
   // The image runs the CLI's TypeScript sources with `node --import tsx`.
   "@tandem/cli": ["tsx"],
+  // The console serves uPlot's browser build from node_modules to its pages.
+  "@tandem/console": ["uplot"],
 };
 
 /** What the root's own code (tests, benchmarks, scripts, tool configs) imports from. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { convergenceProblems, type SiteReading } from "../../support/soak/convergence";
 import { auditTopology, linkTopology, materializerTopology } from "../../support/soak/topology";
-import type { VerifyReport } from "../../../services/cli/src/verify/verify";
+import type { VerifyReport } from "@tandem/operations";
 import type { Topology } from "@tandem/config";
 
 const clean: VerifyReport = {

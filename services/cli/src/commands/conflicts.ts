@@ -1,10 +1,7 @@
 import { Command } from "commander";
-import pino from "pino";
 import type { SiteConfig, Topology } from "@tandem/config";
-import { registryAuthOf } from "@tandem/config";
-import { EventCodec, HybridLogicalClock } from "@tandem/events";
-import { createKafka } from "@tandem/kafka";
-import { REGISTER_NAMES, createPool, listConflicts, resolveConflict } from "@tandem/materializer";
+import { REGISTER_NAMES, createPool, listConflicts } from "@tandem/materializer";
+import { publishResolution, type ResolutionChoice } from "@tandem/operations";
 import { defaults } from "../defaults";
 import { UsageError } from "../errors";
 import { topologyFor } from "./verify";
@@ -99,29 +96,13 @@ Examples:
         throw new UsageError(`--value: not JSON: ${flags.value}`);
       }
       const site = siteOf(topologyFor(flags.config, flags.dataDir), flags.site);
-      const pool = createPool(site.postgres, 2);
-      const producer = createKafka(site.kafka, "tandem-conflicts", pino({ level: "silent" })).producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-      });
-      try {
-        await producer.connect();
-        const event = await resolveConflict({
-          pool,
-          producer,
-          codec: new EventCodec({ host: site.registry.url, auth: registryAuthOf(site.registry) }),
-          clock: new HybridLogicalClock(() => Date.now()),
-          site: site.id,
-          userId: flags.user,
-          choice: { field: flags.field, value } as Parameters<typeof resolveConflict>[0]["choice"],
-        });
-        console.log(
-          `published resolution ${event.eventId}: ${flags.field} = ${flags.value}; every site clears the conflict when it applies it`,
-        );
-      } finally {
-        await producer.disconnect().catch(() => {});
-        await pool.end();
-      }
+      const event = await publishResolution(site, flags.user, {
+        field: flags.field,
+        value,
+      } as ResolutionChoice);
+      console.log(
+        `published resolution ${event.eventId}: ${flags.field} = ${flags.value}; every site clears the conflict when it applies it`,
+      );
     });
   return conflicts;
 }

@@ -4,6 +4,8 @@ import { defaults } from "../defaults";
 import { runDemo } from "../demo/demo";
 import { formatReport } from "./verify";
 import { parsePort, parseList } from "./stack";
+import { parseListen, type ListenAddress } from "@tandem/console";
+import { listenAddress } from "./console";
 
 function positive(value: string): number {
   const number = Number(value);
@@ -22,6 +24,7 @@ interface DemoFlags {
   maxCallSeconds: number;
   settleTimeout: number;
   seed?: number;
+  console: ListenAddress;
 }
 
 export function demoCommand(): Command {
@@ -55,6 +58,12 @@ export function demoCommand(): Command {
       "how long to wait for convergence at the end",
       positive,
       defaults.demo.settleTimeoutSeconds,
+    )
+    .option(
+      "--console <host:port>",
+      "where the operator's console listens while the demo runs",
+      listenAddress,
+      parseListen(defaults.console.listen),
     )
     .option("--seed <n>", "seed of the recorders (same seed, same calls; default: the clock)", positive)
     .addHelpText(
@@ -90,6 +99,7 @@ Examples:
           settleTimeoutSeconds: flags.settleTimeout,
           seed: flags.seed ?? Date.now(),
           logFile: path.join(flags.dataDir, "demo.log"),
+          consoleListen: flags.console,
           out: process.stdout,
         },
         interrupted.signal,

@@ -2,7 +2,7 @@ import { Command } from "commander";
 import pino from "pino";
 import { createKafka } from "@tandem/kafka";
 import { defaults } from "../defaults";
-import { acknowledgeGaps, describeGap, openGaps } from "../status/gaps";
+import { acknowledgeGaps, describeGap, openGaps } from "@tandem/operations";
 import { siteOf } from "./run";
 import { topologyFor } from "./verify";
 

@@ -4,7 +4,7 @@ import { UsageError } from "../errors";
 import { progressBar } from "../progress";
 import { sourceRefusal } from "../repair/core/plan";
 import { repair } from "../repair/repair";
-import { Expectations } from "../verify/expected";
+import { Expectations } from "@tandem/operations";
 import { parseList } from "./stack";
 import { siteOf } from "./run";
 import { formatReport, topologyFor } from "./verify";

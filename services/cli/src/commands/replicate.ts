@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { requestCatchUp } from "@tandem/operations";
 import { UsageError } from "../errors";
 
 export const LINK_PATTERN = /^([a-z][a-z0-9-]{1,30})(?:->|-)([a-z][a-z0-9-]{1,30})$/;
@@ -26,15 +27,9 @@ Examples:
       if (!match) throw new UsageError(`--link: expected <from>-><to>, got "${flags.link}"`);
       if (!flags.now) throw new UsageError("--now is required: a catch-up starts when asked");
       if (!flags.bridgeUrl) throw new UsageError("--bridge-url (or TANDEM_BRIDGE_URL) is required");
-      const route = `${match[1]}-${match[2]}`;
-      const response = await fetch(new URL(`/links/${route}/catch-up`, flags.bridgeUrl), {
-        method: "POST",
-      }).catch((error: unknown) => {
-        throw new Error(`bridge at ${flags.bridgeUrl} unreachable: ${(error as Error).message}`);
-      });
-      if (response.status === 404)
+      const outcome = await requestCatchUp(flags.bridgeUrl, { from: match[1]!, to: match[2]! });
+      if (outcome === "unknown-link")
         throw new UsageError(`the bridge at ${flags.bridgeUrl} does not run link ${match[1]}->${match[2]}`);
-      if (!response.ok) throw new Error(`bridge answered HTTP ${response.status}: ${await response.text()}`);
       console.log(`catch-up of ${match[1]}->${match[2]} started; 'tandem status' shows its lag`);
     });
 }

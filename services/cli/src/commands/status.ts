@@ -1,7 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
 import { defaults } from "../defaults";
-import { DEFAULT_THRESHOLDS } from "../status/assess";
-import { collectStatus, formatStatus } from "../status/status";
+import { DEFAULT_THRESHOLDS, collectStatus, formatStatus } from "@tandem/operations";
 import { topologyFor } from "./verify";
 
 function count(value: string): number {

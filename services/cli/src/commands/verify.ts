@@ -4,7 +4,7 @@ import { LocalStack } from "@tandem/stack";
 import { defaults } from "../defaults";
 import { UsageError } from "../errors";
 import { localTopology, meshLinks } from "../local-topology";
-import { verifySites, type VerifyReport } from "../verify/verify";
+import { verifySites, type VerifyReport } from "@tandem/operations";
 import { parseList } from "./stack";
 
 export function formatReport(report: VerifyReport): string[] {

@@ -1,11 +1,13 @@
 import path from "node:path";
 import pino from "pino";
 import { runBridge } from "@tandem/bridge";
+import { runConsole, type ListenAddress, type RunningConsole } from "@tandem/console";
+import { DEFAULT_THRESHOLDS } from "@tandem/operations";
 import { createPool, runMaterializer } from "@tandem/materializer";
 import { runRecorder, type RecorderRun } from "@tandem/recorder";
 import { LocalStack } from "@tandem/stack";
 import { localTopology, meshLinks } from "../local-topology";
-import { verifySites, type VerifyReport } from "../verify/verify";
+import { verifySites, type VerifyReport } from "@tandem/operations";
 import { formatDashboard, type DemoSnapshot } from "./dashboard";
 import { siteFigures } from "./snapshot";
 
@@ -19,6 +21,8 @@ export interface DemoOptions {
   maxCallSeconds: number;
   settleTimeoutSeconds: number;
   seed: number;
+  /** Where the operator's console listens while the demo runs. */
+  consoleListen: ListenAddress;
   /** Where the services' JSON logs go; the terminal shows the dashboard. */
   logFile: string;
   out: NodeJS.WriteStream;
@@ -55,6 +59,7 @@ export async function runDemo(options: DemoOptions, interrupted: AbortSignal): P
     ),
   );
   const pools = new Map(topology.sites.map((site) => [site.id, createPool(site.postgres, 2)]));
+  const operatorConsole = await startConsole(topology, options, say);
   // Calls already in the databases from earlier runs: the convergence check counts from here.
   const baseline = new Map((await siteFigures(pools, new Map())).map((site) => [site.site, site.localCalls]));
   say(`recorder seed ${options.seed} (--seed ${options.seed} records the same calls on a fresh stack)`);
@@ -127,9 +132,42 @@ export async function runDemo(options: DemoOptions, interrupted: AbortSignal): P
     return { ...report, consistent: converged };
   } finally {
     clearInterval(ticker);
+    await operatorConsole?.stop();
     await bridge.stop();
     await Promise.all(materializers.map((m) => m.stop()));
     await Promise.all([...pools.values()].map((p) => p.end()));
     logger.flush();
+  }
+}
+
+/** The console beside the demo; a demo without it (its port taken) still runs. */
+async function startConsole(
+  topology: Parameters<typeof runConsole>[0]["topology"],
+  options: DemoOptions,
+  say: (line: string) => void,
+): Promise<RunningConsole | undefined> {
+  try {
+    const running = await runConsole({
+      topology,
+      listen: options.consoleListen,
+      credentials: {
+        adminPassword: process.env.TANDEM_CONSOLE_ADMIN_PASSWORD,
+        viewerPassword: process.env.TANDEM_CONSOLE_VIEWER_PASSWORD,
+      },
+      generatedPasswordFile: path.join(options.dataDir, "console", "admin-password"),
+      bridgeUrls: new Map(),
+      thresholds: DEFAULT_THRESHOLDS,
+      intervalMs: 5000,
+      historyMs: 24 * 3600 * 1000,
+    });
+    const login =
+      running.passwordFile === undefined
+        ? "TANDEM_CONSOLE_ADMIN_PASSWORD"
+        : `the password in ${path.relative(process.cwd(), running.passwordFile)}`;
+    say(`console at ${running.url} while the demo runs (user admin, ${login})`);
+    return running;
+  } catch (error) {
+    say(`console not started: ${(error as Error).message}`);
+    return undefined;
   }
 }

@@ -27,10 +27,14 @@ import { emptyUserState, redeliveries, type UserState } from "@tandem/materializ
 import { TargetTopicSync } from "@tandem/bridge";
 import { baseTopic, gapDeprives } from "@tandem/replication";
 import { isUnavailable, retryWithBackoff } from "@tandem/runtime";
-import { acknowledgeGaps, openGaps } from "../status/gaps";
-import { differingBuckets } from "../verify/compare";
-import { Expectations } from "../verify/expected";
-import { verifySites, type VerifyReport } from "../verify/verify";
+import {
+  acknowledgeGaps,
+  openGaps,
+  differingBuckets,
+  Expectations,
+  verifySites,
+  type VerifyReport,
+} from "@tandem/operations";
 import {
   AUDIO_LOST_REASON,
   planCallRepairs,

@@ -12,7 +12,7 @@ import {
   type UserState,
 } from "@tandem/materializer/users";
 import { remoteTopic } from "@tandem/replication";
-import type { Expectations } from "../../verify/expected";
+import type { Expectations } from "@tandem/operations";
 
 /** The routing facts of the topology that a repair needs. */
 export type Routes = Pick<Expectations, "routeTo" | "reaches">;
