@@ -3,7 +3,7 @@
  * by side with the floor the link allows.
  *
  *   npx tsx bench/wan.ts [--wan rtt=80ms,jitter=5ms,bandwidth=100mbit] [--rates 5,20] [--seconds 60]
- *                        [--audio-kb 200] [--outage 10m] [--outage-rate 5] [--keep]
+ *                        [--audio-kb 200] [--outage-minutes 10] [--outage-rate 5] [--keep]
  *
  * Setup: a two-site stack (nyc, lon) in `.tandem/bench-wan`, ports 27500 up, with the WAN profile between
  * the sites; the link nyc -> lon; lon's bridge and materializer as operators run them (`tandem run --site
@@ -14,7 +14,7 @@
  *   its event acknowledged at nyc until lon's database holds its row with the audio copied and verified
  *   (the transfer's completion time in lon's PostgreSQL, on the same clock). Floor: one round trip plus the
  *   audio's transfer time at the bandwidth.
- * - **Drain**: the pair nyc-lon is cut (connections refused) for `--outage` while calls are recorded at
+ * - **Drain**: the pair nyc-lon is cut (connections refused) for `--outage-minutes` while calls are recorded at
  *   `--outage-rate`; then healed. Time from the heal until lon holds every call with its audio, against the
  *   bandwidth floor (the bytes that must cross / the bandwidth).
  */
@@ -25,7 +25,6 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import ms from "ms";
 import pg from "pg";
 import { createLogger } from "@tandem/runtime";
 import { LocalStack, wanLayoutOf, type SiteEndpoints, type WanProfile } from "@tandem/stack";
@@ -50,7 +49,7 @@ const { values: args } = parseArgs({
     rates: { type: "string", default: "5,20" },
     seconds: { type: "string", default: "60" },
     "audio-kb": { type: "string", default: "200" },
-    outage: { type: "string", default: "10m" },
+    "outage-minutes": { type: "string", default: "10" },
     "outage-rate": { type: "string", default: "5" },
     keep: { type: "boolean", default: false },
   },
@@ -58,7 +57,7 @@ const { values: args } = parseArgs({
 const rates = args.rates.split(",").map(Number);
 const runSeconds = Number(args.seconds);
 const audioKb = Number(args["audio-kb"]);
-const outageMs = ms(args.outage as ms.StringValue);
+const outageMs = Number(args["outage-minutes"]) * 60_000;
 const outageRate = Number(args["outage-rate"]);
 if (
   rates.some((r) => !(r > 0)) ||
@@ -67,7 +66,7 @@ if (
   !(outageMs > 0) ||
   !(outageRate > 0)
 ) {
-  throw new Error("--rates, --seconds, --audio-kb, --outage and --outage-rate must be positive");
+  throw new Error("--rates, --seconds, --audio-kb, --outage-minutes and --outage-rate must be positive");
 }
 
 // The benchmark's own clients log warnings only; lon's services log as operators run them.
@@ -255,7 +254,7 @@ async function main(): Promise<void> {
       { from: TARGET, to: ORIGIN },
     ];
     await control.cut(pair, "refuse");
-    say(`pair ${ORIGIN}-${TARGET} cut for ${args.outage}, recording at ${outageRate} calls/s`);
+    say(`pair ${ORIGIN}-${TARGET} cut for ${args["outage-minutes"]} min, recording at ${outageRate} calls/s`);
     const bytesBefore = recorder.audioBytes;
     const outageIds = await recorder.record(outageRate, outageMs, "outage");
     const backlogBytes = recorder.audioBytes - bytesBefore;
@@ -265,7 +264,7 @@ async function main(): Promise<void> {
     const drainedMs = Math.max(...present.values()) - healedAt;
     const drainFloorMs = (backlogBytes * 8) / profile.bandwidthKbit;
     rows.push([
-      `drain after ${args.outage} cut`,
+      `drain after ${args["outage-minutes"]} min cut`,
       String(outageIds.length),
       "",
       "",
@@ -282,7 +281,7 @@ async function main(): Promise<void> {
   printSideBySide(
     "Tandem across a WAN (nyc -> lon)",
     `WAN ${args.wan}; ${audioKb} kB of audio per call; end to end: ${runSeconds} s per rate; drain: the ` +
-      `backlog of ${args.outage} at ${outageRate} calls/s, from the heal (the last row's max is the drain time)`,
+      `backlog of ${args["outage-minutes"]} min at ${outageRate} calls/s, from the heal (the last row's max is the drain time)`,
     rows,
   );
 }
