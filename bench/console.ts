@@ -144,7 +144,7 @@ for (;;) {
 
 const browser = await chromium.launch({
   executablePath: process.env.TANDEM_CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox"],
+  args: ["--no-sandbox", "--disable-dev-shm-usage"],
 });
 const page = await browser.newPage();
 await page.goto(`${url}/login.html`);

@@ -109,4 +109,12 @@ async function refresh() {
 }
 await refresh();
 const events = new EventSource("/api/events");
-events.addEventListener("overview", () => void refresh());
+// The queue is read again only when a site's count of open conflicts changes, not at every sample.
+let counts;
+events.addEventListener("overview", (event) => {
+  const now = JSON.parse(event.data)
+    .sites.map((site) => `${site.site}:${site.figures?.openConflicts}`)
+    .join(",");
+  if (now !== counts) void refresh();
+  counts = now;
+});

@@ -23,6 +23,8 @@ async function load() {
     since: iso(since),
     until: iso(until),
   });
+  // The previous result goes at once, so that nothing reads it as the answer to this filter.
+  show(table);
   show(summary, "Loading…");
   try {
     const result = await api(`/api/dlq?${query}`);
