@@ -20,7 +20,9 @@ export const DEFAULT_TUNING: Tuning = {
     // Below the target's default `max.message.bytes` (1 MiB): a fetched source batch, whose path headers
     // grow by a site at each hop, is sent as several record batches rather than refused whole.
     maxRequestBytes: 512 * 1024,
-    retry: { initialMs: 500, maxMs: 60_000 },
+    // A link back after an outage waits at most this for its next attempt: with 60 s, a 10-minute cut's
+    // backlog waited up to a minute after the heal (bench/wan.ts). Kafka clients reconnect within a second.
+    retry: { initialMs: 500, maxMs: 5_000 },
   },
   materializer: {
     topicRefreshMs: 30_000,
