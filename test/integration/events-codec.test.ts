@@ -132,6 +132,18 @@ describe("round trip through the registry", () => {
     expect(await response.json()).toMatchObject({ compatibilityLevel: COMPATIBILITY.BACKWARD });
   });
 
+  it("registers a new subject from many clients at once: all get the same id, none fails", async () => {
+    // Every client finds no compatibility on the new subject and sets it; Apicurio refuses all but the
+    // first with a 409. The window is narrow, so the race is run on several fresh subjects.
+    for (let round = 0; round < 10; round++) {
+      const topic = `${run}race${round}.users.changed`;
+      const clients = Array.from({ length: 8 }, () => new EventCodec({ host: home.registry.url }));
+      const ids = await Promise.all(clients.map((client) => client.register(topic)));
+      expect(new Set(ids).size).toBe(1);
+      expect(await registry.getLatestSchemaId(subjectFor(topic))).toBe(ids[0]);
+    }
+  });
+
   it("decodes with another registry once the bridge has rewritten the schema id", async () => {
     const target = away ?? home;
     const event = call();

@@ -1,7 +1,7 @@
 import avro from "avsc";
 import type { Type } from "avsc";
 import { COMPATIBILITY, SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { PermanentError } from "@tandem/runtime";
+import { PermanentError, retryWithBackoff, type BackoffPolicy } from "@tandem/runtime";
 import { eventKindForTopic, eventSchemas, subjectFor } from "./schemas";
 import type { AvroRecordSchema, EventKind } from "./schemas";
 import type { CallCompleted, TandemEvent, UserChanged } from "./types";
@@ -229,12 +229,23 @@ export class EventCodec {
   }
 
   private async registerSubject(subject: string, kind: EventKind): Promise<number> {
+    const attempt = async () =>
+      (
+        await this.registry.register(this.writerSchemas[kind], {
+          subject,
+          compatibility: COMPATIBILITY.BACKWARD,
+        })
+      ).id;
+    // Clients registering a new subject at once each set its compatibility level: the registry refuses
+    // all but one with a 409 although every registration went through, and a client that looks between
+    // another's registration and its setting of the level reads the global default. Both settle within
+    // moments; a schema that is truly incompatible, or a subject really set to another level, still fails.
     try {
-      const { id } = await this.registry.register(this.writerSchemas[kind], {
-        subject,
-        compatibility: COMPATIBILITY.BACKWARD,
+      return await retryWithBackoff(attempt, {
+        maxAttempts: 6,
+        policy: SETTLING_BACKOFF,
+        retryIf: (error) => refusedCompatibilitySetting(error) || compatibilityMismatch(error),
       });
-      return id;
     } catch (error) {
       throw registrationError(subject, error);
     }
@@ -289,8 +300,26 @@ function toPlain(value: unknown): unknown {
   return value;
 }
 
+const SETTLING_BACKOFF: BackoffPolicy = { initialMs: 50, maxMs: 800, multiplier: 2, jitter: 0.5 };
+
+/** The registry refused to set the subject's compatibility level: another client set it first. */
+function refusedCompatibilitySetting(error: unknown): boolean {
+  return (
+    statusOf(error) === 409 &&
+    error !== null &&
+    typeof error === "object" &&
+    "url" in error &&
+    typeof error.url === "string" &&
+    error.url.includes("/config/")
+  );
+}
+
+function compatibilityMismatch(error: unknown): error is Error {
+  return error instanceof Error && error.name === "ConfluentSchemaRegistryCompatibilityError";
+}
+
 function registrationError(subject: string, error: unknown): Error {
-  if (error instanceof Error && error.name === "ConfluentSchemaRegistryCompatibilityError") {
+  if (compatibilityMismatch(error)) {
     return new SchemaRegistrationError(
       "compatibility-mismatch",
       subject,
