@@ -290,6 +290,12 @@ describe("a gap is never silent at a materializer either", () => {
       await first.joined;
       expect(await waitFor(applied, (n) => n === 30, 60_000)).toBe(30);
       await first.stop();
+      // The topic is the test's own, so the group's offsets cover the 30 calls once all are committed.
+      const committedCount = async () => {
+        const [offsets] = await sfoAdmin.fetchOffsets({ groupId, topics: [topic] });
+        return offsets!.partitions.reduce((sum, { offset }) => sum + Math.max(0, Number(offset)), 0);
+      };
+      expect(await waitFor(committedCount, (n) => n === 30, 30_000)).toBe(30);
       const [committed] = await sfoAdmin.fetchOffsets({ groupId, topics: [topic] });
 
       await publishCalls(sfo, 30, tenant, randomUUID(), upstream);
