@@ -309,7 +309,11 @@ export class SupervisedConsumer {
           else starts.push({ topic, partition, offset: low });
         }
       }
-      if (starts.length > 0) await consumer.commitOffsets(starts);
+      // A batch handled meanwhile committed a later offset, which the log start must not overwrite.
+      const unread = starts.filter(
+        ({ topic, partition }) => !this.positions.has(partitionKey(topic, partition)),
+      );
+      if (unread.length > 0) await consumer.commitOffsets(unread);
     } catch {
       // Checked again at the next join, and by the partitions' batches.
     }

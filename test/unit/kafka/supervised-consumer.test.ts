@@ -64,7 +64,13 @@ class FakeConsumer {
 }
 
 /** The offsets an admin client reports for partition 0 of the one topic: the group's commit and the log start. */
-const offsets = { committed: "-1", logStart: "0", lookups: 0 };
+const offsets: {
+  committed: string;
+  logStart: string;
+  lookups: number;
+  /** Holds the log start look-up of one topic until `until` resolves. */
+  held?: { topic: string; until: Promise<void> };
+} = { committed: "-1", logStart: "0", lookups: 0 };
 
 function setup(overrides: Partial<SupervisedConsumerOptions> = {}, refusals = 0) {
   const created: FakeConsumer[] = [];
@@ -85,9 +91,10 @@ function setup(overrides: Partial<SupervisedConsumerOptions> = {}, refusals = 0)
           topics.map((topic) => ({ topic, partitions: [{ partition: 0, offset: offsets.committed }] })),
         );
       },
-      fetchTopicOffsets: () => {
+      fetchTopicOffsets: async (topic: string) => {
         offsets.lookups++;
-        return Promise.resolve([{ partition: 0, low: offsets.logStart, high: "1000", offset: "1000" }]);
+        if (offsets.held?.topic === topic) await offsets.held.until;
+        return [{ partition: 0, low: offsets.logStart, high: "1000", offset: "1000" }];
       },
     }),
   } as unknown as Kafka;
@@ -391,6 +398,23 @@ describe("a supervised consumer", () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(committedBefore.consumer.commitOffsets).not.toHaveBeenCalled();
       expect(handledBefore.consumer.commitOffsets).not.toHaveBeenCalled();
+    });
+
+    it("does not commit a log start over the offset of a batch handled while it looked up another topic's", async () => {
+      let release = () => {};
+      const until = new Promise<void>((resolve) => (release = resolve));
+      Object.assign(offsets, { committed: "-1", logStart: "0", held: { topic: "users.changed", until } });
+      const { supervised, consumer, eachBatch } = await started();
+      consumer.joined({ "calls.completed": [0], "users.changed": [0] });
+      await vi.waitFor(() => expect(offsets.lookups).toBe(4));
+      await eachBatch(batch(0, 5));
+      release();
+      await vi.waitFor(() => expect(consumer.commitOffsets).toHaveBeenCalledOnce());
+      expect(consumer.commitOffsets).toHaveBeenCalledWith([
+        { topic: "users.changed", partition: 0, offset: "0" },
+      ]);
+      offsets.held = undefined;
+      await supervised.stop();
     });
 
     it("reports nothing for a group that never committed: it starts where the log starts", async () => {
