@@ -145,7 +145,7 @@ function toIssues(error: z.ZodError): ValidationIssue[] {
 
 /** Checks a CallCompleted before it is published (and after it is decoded). */
 export function validateCallCompleted(input: unknown): ValidationResult<CallCompleted> {
-  const result = callCompleted.safeParse(input);
+  const result = callCompleted.safeParse(input, { reportInput: true });
   return result.success
     ? { ok: true, value: result.data }
     : { ok: false, error: new ValidationError("CallCompleted", toIssues(result.error)) };
@@ -153,7 +153,7 @@ export function validateCallCompleted(input: unknown): ValidationResult<CallComp
 
 /** Checks a UserChanged before it is published (and after it is decoded). */
 export function validateUserChanged(input: unknown): ValidationResult<UserChanged> {
-  const result = userChanged.safeParse(input);
+  const result = userChanged.safeParse(input, { reportInput: true });
   return result.success
     ? { ok: true, value: result.data }
     : { ok: false, error: new ValidationError("UserChanged", toIssues(result.error)) };

@@ -26,6 +26,12 @@ describe("validateCallCompleted", () => {
     expect(callIssues(withoutCallId)).toEqual([{ path: "callId", problem: "is missing" }]);
   });
 
+  it("reports a field of the wrong type as such, not as missing", () => {
+    expect(callIssues(sampleCall({ callId: 42 as unknown as string }))).toEqual([
+      { path: "callId", problem: "Invalid input: expected string, received number" },
+    ]);
+  });
+
   it.each(["eventId", "callId", "tenantId", "groupId"] as const)("refuses a non-UUID %s", (field) => {
     expect(callIssues(sampleCall({ [field]: "call-42" }))).toEqual([
       { path: field, problem: "must be a canonical lowercase UUID" },
