@@ -34,6 +34,8 @@ export function runningPid(proc: ManagedProcess): number | undefined {
   }
   const commandLine = Number.isInteger(pid) && pid > 0 ? commandLineOf(pid) : undefined;
   if (commandLine?.includes(proc.marker)) return pid;
+  // A process shows no command line while it execs (setpriv starting the server as its user): still ours.
+  if (commandLine === "" && !isZombie(pid)) return pid;
   fs.rmSync(pidFile(proc), { force: true });
   return undefined;
 }
