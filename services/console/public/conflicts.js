@@ -108,13 +108,32 @@ async function refresh() {
   );
 }
 await refresh();
+// One read at a time, and one more after it when a change came meanwhile: reads answered out of order
+// would leave the page showing an older queue than the counts say. A failed read is tried at the next sample.
+let counts;
+let reading;
+let readAgain = false;
+function refreshSoon() {
+  if (reading !== undefined) {
+    readAgain = true;
+    return;
+  }
+  reading = refresh()
+    .catch(() => (counts = undefined))
+    .finally(() => {
+      reading = undefined;
+      if (readAgain) {
+        readAgain = false;
+        refreshSoon();
+      }
+    });
+}
 const events = new EventSource("/api/events");
 // The queue is read again only when a site's count of open conflicts changes, not at every sample.
-let counts;
 events.addEventListener("overview", (event) => {
   const now = JSON.parse(event.data)
     .sites.map((site) => `${site.site}:${site.figures?.openConflicts}`)
     .join(",");
-  if (now !== counts) void refresh();
+  if (now !== counts) refreshSoon();
   counts = now;
 });
