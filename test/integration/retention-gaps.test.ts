@@ -291,18 +291,17 @@ describe("a gap is never silent at a materializer either", () => {
       expect(await waitFor(applied, (n) => n === 30, 60_000)).toBe(30);
       await first.stop();
       // The topic is the test's own, so the group's offsets cover the 30 calls once all are committed.
-      const committedCount = async () => {
-        const [offsets] = await sfoAdmin.fetchOffsets({ groupId, topics: [topic] });
-        return offsets!.partitions.reduce((sum, { offset }) => sum + Math.max(0, Number(offset)), 0);
-      };
-      expect(await waitFor(committedCount, (n) => n === 30, 30_000)).toBe(30);
-      const [committed] = await sfoAdmin.fetchOffsets({ groupId, topics: [topic] });
+      const groupOffsets = async () => (await sfoAdmin.fetchOffsets({ groupId, topics: [topic] }))[0]!;
+      const callsCovered = (offsets: Awaited<ReturnType<typeof groupOffsets>>) =>
+        offsets.partitions.reduce((sum, { offset }) => sum + Math.max(0, Number(offset)), 0);
+      const committed = await waitFor(groupOffsets, (offsets) => callsCovered(offsets) === 30, 30_000);
+      expect(callsCovered(committed)).toBe(30);
 
       await publishCalls(sfo, 30, tenant, randomUUID(), upstream);
       const ends = await sfoAdmin.fetchTopicOffsets(topic);
       // Per partition, every record the materializer has not applied but the newest is deleted.
       const expected = ends.flatMap(({ partition, high }) => {
-        const from = BigInt(committed!.partitions.find((p) => p.partition === partition)!.offset);
+        const from = BigInt(committed.partitions.find((p) => p.partition === partition)!.offset);
         const to = BigInt(high) - 2n;
         return to >= from ? [{ partition, count: Number(to - from + 1n) }] : [];
       });
