@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { text } from "node:stream/consumers";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   DirectoryObjectStore,
@@ -70,6 +70,24 @@ function generated(size: number, seed: number): { stream: Readable; sha256: stri
   };
 }
 
+/** A source that yields `size` bytes, then fails as a dropped connection would. */
+function failingAfter(size: number): Readable {
+  return Readable.from(
+    (async function* () {
+      yield generatedBytes(size);
+      throw new Error("connection reset by the source");
+    })(),
+  );
+}
+
+function generatedBytes(size: number): Buffer {
+  return Buffer.alloc(size, 0x5a);
+}
+
+/** Bodies on each side of the S3 store's single-request limit (one 8 MiB part). */
+const ONE_PART = 100 * 1024;
+const SEVERAL_PARTS = 9 * 1024 * 1024;
+
 describe.each(stores)("%s object store", (_name, store, writeForeign) => {
   it("stores a large object in one streamed pass and returns its size and sha256", async () => {
     const size = 20 * 1024 * 1024 + 123;
@@ -93,6 +111,24 @@ describe.each(stores)("%s object store", (_name, store, writeForeign) => {
     await expect(put).rejects.toMatchObject({ kind: "checksum-mismatch" });
     expect(await store.head(key)).toBeUndefined();
   });
+
+  it("refuses a body of several parts that does not match the expected sha256 and leaves nothing", async () => {
+    const key = `calls/${randomUUID()}.wav`;
+    const { stream } = generated(SEVERAL_PARTS, 3);
+    await expect(store.put(key, stream, { expectedSha256: "0".repeat(64) })).rejects.toMatchObject({
+      kind: "checksum-mismatch",
+    });
+    expect(await store.head(key)).toBeUndefined();
+  });
+
+  it.each([ONE_PART, SEVERAL_PARTS])(
+    "leaves nothing under the key when the source fails after %i bytes",
+    async (size) => {
+      const key = `calls/${randomUUID()}.wav`;
+      await expect(store.put(key, failingAfter(size))).rejects.toThrow(/connection reset/);
+      expect(await store.head(key)).toBeUndefined();
+    },
+  );
 
   it("fails a verified read whose bytes do not match", async () => {
     const key = `calls/${randomUUID()}.txt`;
@@ -145,4 +181,36 @@ describe.each(stores)("%s object store", (_name, store, writeForeign) => {
       });
     },
   );
+});
+
+describe("S3 object store puts", () => {
+  it("leave nothing but the final objects, whether they succeed or fail, one part or several", async () => {
+    const prefix = `test-${randomUUID()}`;
+    const store = new S3ObjectStore({ ...site.objectStore, prefix });
+    try {
+      const small = generated(ONE_PART, 11);
+      const large = generated(SEVERAL_PARTS, 12);
+      await store.put("calls/small.wav", small.stream, { expectedSha256: small.sha256 });
+      await store.put("calls/large.wav", large.stream, { expectedSha256: large.sha256 });
+      await expect(store.put("calls/failed-small.wav", failingAfter(ONE_PART))).rejects.toThrow();
+      await expect(store.put("calls/failed-large.wav", failingAfter(SEVERAL_PARTS))).rejects.toThrow();
+      await expect(
+        store.put("calls/mismatch.wav", generated(ONE_PART, 13).stream, { expectedSha256: small.sha256 }),
+      ).rejects.toMatchObject({ kind: "checksum-mismatch" });
+
+      const listed = await plainS3.send(
+        new ListObjectsV2Command({ Bucket: site.objectStore.bucket, Prefix: `${prefix}/` }),
+      );
+      // S3Proxy's filesystem backend lists its directories too, as keys ending in a slash.
+      const objects = (listed.Contents ?? []).map((object) => object.Key!).filter((k) => !k.endsWith("/"));
+      expect(objects.sort()).toEqual([`${prefix}/calls/large.wav`, `${prefix}/calls/small.wav`]);
+      expect(await store.head("calls/small.wav")).toEqual({
+        key: "calls/small.wav",
+        sizeBytes: ONE_PART,
+        sha256: small.sha256,
+      });
+    } finally {
+      store.close();
+    }
+  });
 });
