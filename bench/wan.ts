@@ -142,27 +142,36 @@ class Recorder {
   }
 }
 
-/** When each call's audio was present at the target (its transfer completed), in ms since the epoch. */
-async function presentAt(db: pg.Client, ids: readonly string[]): Promise<Map<string, number>> {
-  const { rows } = await db.query<{ call_id: string; at: string }>(
-    `SELECT t.call_id, (extract(epoch FROM t.completed_at) * 1000)::bigint AS at
+/** When a call reached the target, in ms since the epoch: its row, then its audio copied and verified. */
+interface Arrival {
+  rowAt: number;
+  audioAt: number;
+}
+
+/** The calls whose audio is present at the target, with when their row and their audio arrived. */
+async function presentAt(db: pg.Client, ids: readonly string[]): Promise<Map<string, Arrival>> {
+  const { rows } = await db.query<{ call_id: string; row_at: string; audio_at: string }>(
+    `SELECT t.call_id, (extract(epoch FROM c.first_seen_at) * 1000)::bigint AS row_at,
+            (extract(epoch FROM t.completed_at) * 1000)::bigint AS audio_at
        FROM audio_transfers t JOIN calls c ON c.call_id = t.call_id
       WHERE c.audio_state = 'present' AND t.call_id = ANY($1::uuid[])`,
     [ids],
   );
-  return new Map(rows.map((row) => [row.call_id, Number(row.at)]));
+  return new Map(
+    rows.map((row) => [row.call_id, { rowAt: Number(row.row_at), audioAt: Number(row.audio_at) }]),
+  );
 }
 
 async function waitForAll(
   db: pg.Client,
   ids: readonly string[],
   label: string,
-): Promise<Map<string, number>> {
+): Promise<Map<string, Arrival>> {
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;
   for (;;) {
     // Until lon's materializer has migrated its database, nothing is there yet.
     const present = await presentAt(db, ids).catch((error: { code?: string }) => {
-      if (error.code === UNDEFINED_TABLE) return new Map<string, number>();
+      if (error.code === UNDEFINED_TABLE) return new Map<string, Arrival>();
       throw error;
     });
     status(`${label}: ${present.size} of ${ids.length} calls with audio at ${TARGET}`);
@@ -236,7 +245,8 @@ async function main(): Promise<void> {
       const label = `end to end at ${rate} calls/s`;
       const ids = await recorder.record(rate, runSeconds * 1000, label);
       const present = await waitForAll(db, ids, label);
-      const latencies = ids.map((id) => present.get(id)! - recorder.acknowledgedAt.get(id)!);
+      const arrivals = ids.map((id) => ({ ackAt: recorder.acknowledgedAt.get(id)!, ...present.get(id)! }));
+      const latencies = arrivals.map(({ ackAt, audioAt }) => audioAt - ackAt);
       const floor = floorMs(profile, audioBytesPerCall);
       rows.push([
         label,
@@ -247,6 +257,25 @@ async function main(): Promise<void> {
         fmt(floor),
         `${fmt(percentile(latencies, 99) / floor, 2)}x`,
       ]);
+      // Where the time goes: the event (bridge, then materializer), then the audio (claim, copy, verify).
+      const phase = (name: string, spans: number[]) =>
+        rows.push([
+          `  ${name}`,
+          "",
+          fmt(percentile(spans, 50)),
+          fmt(percentile(spans, 99)),
+          fmt(Math.max(...spans)),
+          "",
+          "",
+        ]);
+      phase(
+        "event: ack at nyc to row at lon",
+        arrivals.map(({ ackAt, rowAt }) => rowAt - ackAt),
+      );
+      phase(
+        "audio: row to audio verified",
+        arrivals.map(({ rowAt, audioAt }) => audioAt - rowAt),
+      );
     }
 
     const pair = [
@@ -261,7 +290,7 @@ async function main(): Promise<void> {
     await control.heal(pair);
     const healedAt = Date.now();
     const present = await waitForAll(db, outageIds, "drain");
-    const drainedMs = Math.max(...present.values()) - healedAt;
+    const drainedMs = Math.max(...[...present.values()].map(({ audioAt }) => audioAt)) - healedAt;
     const drainFloorMs = (backlogBytes * 8) / profile.bandwidthKbit;
     rows.push([
       `drain after ${args["outage-minutes"]} min cut`,
