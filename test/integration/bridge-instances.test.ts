@@ -7,7 +7,10 @@ import YAML from "yaml";
 import { parseTopology, type LinkConfig } from "@tandem/config";
 import { CALLS_TOPIC, type CallCompleted } from "@tandem/events";
 import { bridgeGroupId } from "@tandem/replication";
-import { kafkaFor } from "../support/clients";
+import { FencedError } from "../../services/bridge/src/link/delivery";
+import { ExactlyOnceDelivery } from "../../services/bridge/src/link/exactly-once";
+import { kafkaFor, readTopic } from "../support/clients";
+import { testLogger } from "../support/logger";
 import { callsAt, publishCalls, waitFor, type ReceivedCall } from "../support/events";
 import { ServiceProcess } from "../support/soak/service";
 import { stack } from "../support/stack";
@@ -248,4 +251,37 @@ describe("several bridge instances, failures at once", () => {
     expectAlive([a!, b!]);
     await Promise.all([a!.stop(), b!.stop()]);
   }, 240_000);
+});
+
+describe("exactly-once writers of one source partition in two instances", () => {
+  it("the new owner's writer fences the previous owner before it reads the target's position", async () => {
+    const kafka = kafkaFor(lon);
+    const admin = kafka.admin();
+    await admin.connect();
+    const topic = `eos-fence-${crypto.randomUUID()}`;
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const ids = { transactionalId: () => `eos-fence-${topic}`, eosGroupId: `eos-fence-${topic}` };
+    const at = { topic: CALLS_TOPIC, partition: 0 };
+    const previous = new ExactlyOnceDelivery(kafka, admin, ids, testLogger("previous"), 1);
+    const next = new ExactlyOnceDelivery(kafka, admin, ids, testLogger("next"), 1);
+    const batch = (value: string) => [[{ topic, messages: [{ partition: 0, value }] }]];
+    try {
+      const old = await previous.writer(at);
+      await old.deliver(batch("0"), "1");
+      // Another instance takes the partition (the previous one froze past its session): from then on, the
+      // previous owner's writes are refused, so that the position the new writer read stays true.
+      const taken = await next.writer(at);
+      expect(taken.resumeFrom).toBe(1n);
+      await expect(old.deliver(batch("1"), "2")).rejects.toThrow(FencedError);
+      await taken.deliver(batch("1"), "2");
+      const values = (await readTopic(lon, topic, { count: 2, idleMs: 1500 })).map((m) =>
+        m.value?.toString(),
+      );
+      expect(values).toEqual(["0", "1"]);
+    } finally {
+      await Promise.all([previous.disconnect(), next.disconnect()]);
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await admin.disconnect();
+    }
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import type { Admin, Kafka, Producer, TopicMessages } from "kafkajs";
+import type { Admin, Kafka, Producer, TopicMessages, Transaction } from "kafkajs";
 import type { Logger } from "@tandem/runtime";
 import { FencedError, type Delivery, type PartitionWriter, type SourcePartition } from "./delivery";
 
@@ -24,6 +24,11 @@ function isFenced(error: unknown): boolean {
  * the previous owner's open transaction, or completes its commit, and refuses that owner's writes from then
  * on. Only then is the target's position read, so it is complete; it is trusted only while the producer
  * that read it is the partition's writer here: a new one is started at each assignment and after any failure.
+ *
+ * kafkajs's `producer.connect()` does not do that InitProducerId: it asks for a plain idempotent producer
+ * id, without the transactional id, and the transactional one waits for the producer's first
+ * `transaction()`. A position read after `connect()` alone could be overtaken by the previous owner's
+ * commit (still unfenced, or a commit the broker completes at the fence), and its records written again.
  */
 export class ExactlyOnceDelivery implements Delivery {
   private readonly writers = new Map<string, Promise<TransactionalWriter>>();
@@ -77,8 +82,11 @@ export class ExactlyOnceDelivery implements Delivery {
     const transactionalId = this.ids.transactionalId(at);
     const producer = this.kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
     try {
-      // InitProducerId: fences the previous owner and settles its open transaction, before the read below.
       await producer.connect();
+      // InitProducerId with the transactional id: fences the previous owner and settles its open transaction,
+      // before the read below. kafkajs sends it at the first `transaction()`; one with nothing in it ends
+      // without a request.
+      await (await producer.transaction()).abort();
       const resumeFrom = await this.recordedAt(at);
       this.logger.debug(
         { ...at, transactionalId, resumeFrom: String(resumeFrom) },
@@ -117,9 +125,14 @@ class TransactionalWriter implements PartitionWriter {
   async deliver(requests: TopicMessages[][], next: string): Promise<void> {
     // A batch planned from a replaced writer's position is planned again from its successor's.
     if (!this.current()) throw new Error(`the writer of ${this.at.topic}/${this.at.partition} was replaced`);
+    // The target already recorded the whole batch (a batch read again from a source offset behind it):
+    // writing its end as the position would move the position back, and records after it would be
+    // written again by whoever resumes from there.
+    if (BigInt(next) <= this.resumeFrom) return;
     const { topic, partition } = this.at;
-    const transaction = await this.producer.transaction();
+    let transaction: Transaction | undefined;
     try {
+      transaction = await this.producer.transaction();
       for (const topicMessages of requests) await transaction.sendBatch({ topicMessages });
       await transaction.sendOffsets({
         consumerGroupId: this.eosGroupId,
@@ -127,7 +140,7 @@ class TransactionalWriter implements PartitionWriter {
       });
       await transaction.commit();
     } catch (error) {
-      await transaction.abort().catch(() => {});
+      await transaction?.abort().catch(() => {});
       // Fenced by this process's own successor (a new assignment) is no news; by another instance, it is.
       const fenced = isFenced(error) && this.current();
       // Whether or not the commit landed, the successor reads the position again.
