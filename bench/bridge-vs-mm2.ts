@@ -4,7 +4,8 @@
  *
  *   npx tsx bench/bridge-vs-mm2.ts [--records 200000] [--live-records 10000] [--live-rate 1000]
  *                                  [--wan rtt=80ms,bandwidth=100mbit] [--bridge-instances 1]
- *                                  [--mm2-tasks 1,3|none] [--fetch-bytes 1048576] [--profile] [--keep]
+ *                                  [--bridge-consumers 1,3] [--mm2-tasks 1,3|none] [--fetch-bytes 1048576]
+ *                                  [--profile] [--keep]
  *
  * Per mirror: both clusters are emptied, N records are written at `src` before the mirror starts, and the
  * backlog catch-up is timed from the first to the last record visible at `dst`; then, the mirror idle and
@@ -13,15 +14,16 @@
  *
  * With `--wan`, the stack puts Toxiproxy between the sites and both mirrors run at `dst`, reaching `src`'s
  * Kafka through the proxy, as they would across an ocean. Each `--bridge-instances` count runs that many
- * bridge processes sharing the link; each `--mm2-tasks` count runs MirrorMaker 2 with that `tasks.max`.
+ * bridge processes sharing the link, once per `--bridge-consumers` count (`tuning.bridge.consumersPerLink`:
+ * consumers of the link in each process); each `--mm2-tasks` count runs MirrorMaker 2 with that `tasks.max`.
  * `--fetch-bytes` sets the bridge's `tuning.bridge.fetchBytesPerPartition`.
  */
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import type { Admin, Kafka, Producer } from "kafkajs";
+import { DEFAULT_TUNING } from "@tandem/config";
 import { remoteTopic } from "@tandem/replication";
 import { CALLS_TOPIC, EventCodec, USERS_TOPIC, parseWireFormat } from "@tandem/events";
 import { createKafka } from "@tandem/kafka";
@@ -43,6 +45,7 @@ const { values: args } = parseArgs({
     "live-rate": { type: "string", default: "1000" },
     wan: { type: "string" },
     "bridge-instances": { type: "string", default: "1" },
+    "bridge-consumers": { type: "string", default: "1" },
     "mm2-tasks": { type: "string", default: "1" },
     "fetch-bytes": { type: "string" },
     profile: { type: "boolean", default: false },
@@ -51,9 +54,12 @@ const { values: args } = parseArgs({
 });
 const counts = (text: string) => (text === "none" ? [] : text.split(",").map((n) => Number(n)));
 const bridgeInstances = counts(args["bridge-instances"]);
+const bridgeConsumers = counts(args["bridge-consumers"]);
 const mm2Tasks = counts(args["mm2-tasks"]);
-if ([...bridgeInstances, ...mm2Tasks].some((n) => !Number.isInteger(n) || n < 1)) {
-  throw new Error("--bridge-instances and --mm2-tasks take whole numbers from 1, e.g. 1,3");
+if ([...bridgeInstances, ...bridgeConsumers, ...mm2Tasks].some((n) => !Number.isInteger(n) || n < 1)) {
+  throw new Error(
+    "--bridge-instances, --bridge-consumers and --mm2-tasks take whole numbers from 1, e.g. 1,3",
+  );
 }
 const backlogCount = Number(args.records);
 const liveCount = Number(args["live-records"]);
@@ -283,38 +289,50 @@ async function main(): Promise<void> {
       schemaId,
       recordBytes: payloadBytes(benchRecord("backlog", 0, SOURCE, schemaId)),
     };
-    const topologyFile = path.join(DATA_DIR, "bench-topology.yaml");
-    writeTopologyFile(
-      topologyFile,
-      localTopology(endpoints, [continuousLink(SOURCE, TARGET, { streams: ["calls"] })]),
-    );
-    if (args["fetch-bytes"] !== undefined) {
-      fs.appendFileSync(
-        topologyFile,
-        `tuning:\n  bridge:\n    fetchBytesPerPartition: ${Number(args["fetch-bytes"])}\n`,
-      );
-    }
+    /** The bridge's topology with `consumers` consumers of the link per process. */
+    const topologyFileFor = (consumers: number) => {
+      const file = path.join(DATA_DIR, `bench-topology-${consumers}.yaml`);
+      writeTopologyFile(file, {
+        ...localTopology(endpoints, [continuousLink(SOURCE, TARGET, { streams: ["calls"] })]),
+        tuning: {
+          ...DEFAULT_TUNING,
+          bridge: {
+            ...DEFAULT_TUNING.bridge,
+            consumersPerLink: consumers,
+            ...(args["fetch-bytes"] === undefined
+              ? {}
+              : { fetchBytesPerPartition: Number(args["fetch-bytes"]) }),
+          },
+        },
+      });
+      return file;
+    };
     const runDir = path.join(DATA_DIR, "runs", new Date().toISOString().replace(/[:.]/g, "-"));
     const profileDir = path.join(runDir, "cpu-profile");
 
     // Both mirrors run at the target; across a WAN they reach the source through its proxy.
     const sourceBrokers = source!.reachedFrom?.[TARGET]?.kafka.brokers ?? source!.kafka.brokers;
     const results: Result[] = [];
-    for (const instances of bridgeInstances) {
-      const label = instances === 1 ? "Tandem bridge" : `Tandem bridge x${instances}`;
-      results.push(
-        await runMirror(env, label, () =>
-          Array.from({ length: instances }, (_, i) =>
-            startTandemBridge({
-              topologyFile,
-              site: TARGET,
-              logFile: path.join(runDir, `bridge-${instances}-${i}.log`),
-              ...(instances === 1 ? {} : { instance: `bench-${i}` }),
-              cpuProfileDir: args.profile && i === 0 ? profileDir : undefined,
-            }),
+    for (const consumers of bridgeConsumers) {
+      const topologyFile = topologyFileFor(consumers);
+      for (const instances of bridgeInstances) {
+        const label =
+          (instances === 1 ? "Tandem bridge" : `Tandem bridge x${instances}`) +
+          (consumers === 1 ? "" : `, ${consumers} consumers`);
+        results.push(
+          await runMirror(env, label, () =>
+            Array.from({ length: instances }, (_, i) =>
+              startTandemBridge({
+                topologyFile,
+                site: TARGET,
+                logFile: path.join(runDir, `bridge-${consumers}-${instances}-${i}.log`),
+                ...(instances === 1 ? {} : { instance: `bench-${i}` }),
+                cpuProfileDir: args.profile && i === 0 ? profileDir : undefined,
+              }),
+            ),
           ),
-        ),
-      );
+        );
+      }
     }
     for (const tasksMax of mm2Tasks) {
       results.push(

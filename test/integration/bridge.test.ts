@@ -10,7 +10,7 @@ import { callsAt, publishCalls, waitFor } from "../support/events";
 import { testLogger } from "../support/logger";
 import { stack } from "../support/stack";
 import { link, topologyOf, twoWay } from "../support/topology";
-import type { LinkConfig } from "@tandem/config";
+import { DEFAULT_TUNING, type LinkConfig, type Tuning } from "@tandem/config";
 
 const test = await stack();
 const [nyc, lon, sfo] = ["nyc", "lon", "sfo"].map((id) => test.site(id)) as [
@@ -22,10 +22,10 @@ const running: RunningBridge[] = [];
 
 async function bridge(
   links: LinkConfig[],
-  options: { now?: () => Date; opsPort?: number; instanceId?: string } = {},
+  { tuning, ...options }: { now?: () => Date; opsPort?: number; instanceId?: string; tuning?: Tuning } = {},
 ) {
   const started = await runBridge({
-    topology: topologyOf([nyc, lon, sfo], links),
+    topology: { ...topologyOf([nyc, lon, sfo], links), tuning },
     logger: testLogger("bridge"),
     heartbeatIntervalMs: 1000,
     topicRefreshMs: 3000,
@@ -208,6 +208,38 @@ describe("bridge between real clusters", () => {
       (c) => c.length >= 30,
     );
     expect(new Set(eventIds(arrived))).toEqual(new Set(sentIds(sent)));
+  });
+
+  it("one process runs several consumers of an at-least-once link, and one of an exactly-once link", async () => {
+    const tuning = { ...DEFAULT_TUNING, bridge: { ...DEFAULT_TUNING.bridge, consumersPerLink: 3 } };
+    await bridge([link("nyc", "lon"), link("lon", "nyc", { delivery: "exactly-once" })], { tuning });
+    const admin = kafkaFor(nyc).admin();
+    await admin.connect();
+    const lonAdmin = kafkaFor(lon).admin();
+    await lonAdmin.connect();
+    try {
+      const members = await waitFor(
+        async () => (await admin.describeGroups(["tandem-bridge.nyc-lon"])).groups[0]!.members,
+        (m) => m.length === 3 && m.every((member) => member.memberAssignment.length > 0),
+        60_000,
+      );
+      expect(members).toHaveLength(3);
+      const exactlyOnceMembers = await waitFor(
+        async () => (await lonAdmin.describeGroups(["tandem-bridge.lon-nyc"])).groups[0]!.members,
+        (m) => m.length > 0,
+        60_000,
+      );
+      expect(exactlyOnceMembers).toHaveLength(1);
+    } finally {
+      await Promise.all([admin.disconnect(), lonAdmin.disconnect()]);
+    }
+    const sent = await publishCalls(nyc, 60);
+    const arrived = await waitFor(
+      () => callsAt(lon, remote("nyc"), sent[0]!.tenantId),
+      (c) => c.length >= 60,
+    );
+    // Every partition read by one member each: every call once, none twice.
+    expect(eventIds(arrived)).toEqual(sentIds(sent));
   });
 
   it("counts the records it reads again that the target holds, and an event id it delivers twice", async () => {

@@ -18,6 +18,9 @@ export const DEFAULT_TUNING: Tuning = {
     fetchBytesPerPartition: 1024 * 1024,
     sessionTimeoutMs: 30_000,
     partitionsConcurrently: 3,
+    // kafkajs keeps one fetch in flight per consumer: across a long link more consumers are more fetches in
+    // flight, at the cost of a group member each (bench/bridge-vs-mm2.ts --wan).
+    consumersPerLink: 1,
     // Below the target's default `max.message.bytes` (1 MiB): a fetched source batch, whose path headers
     // grow by a site at each hop, is sent as several record batches rather than refused whole.
     maxRequestBytes: 512 * 1024,
@@ -106,6 +109,7 @@ const bridge = z
     fetchMaxWait: duration.default(bridgeDefaults.fetchMaxWaitMs),
     sessionTimeout: duration.default(bridgeDefaults.sessionTimeoutMs),
     partitionsConcurrently: count(64).default(bridgeDefaults.partitionsConcurrently),
+    consumersPerLink: count(16).default(bridgeDefaults.consumersPerLink),
     fetchBytesPerPartition: bytes.default(bridgeDefaults.fetchBytesPerPartition),
     maxRequestBytes: bytes.default(bridgeDefaults.maxRequestBytes),
     retry: retry(bridgeDefaults.retry),
@@ -118,6 +122,7 @@ const bridge = z
     fetchBytesPerPartition: b.fetchBytesPerPartition,
     sessionTimeoutMs: b.sessionTimeout,
     partitionsConcurrently: b.partitionsConcurrently,
+    consumersPerLink: b.consumersPerLink,
     maxRequestBytes: b.maxRequestBytes,
     retry: b.retry,
   }));

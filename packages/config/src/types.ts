@@ -177,6 +177,11 @@ export interface Tuning {
     sessionTimeoutMs: number;
     /** At-least-once links; an exactly-once link consumes one partition at a time. */
     partitionsConcurrently: number;
+    /**
+     * Consumers of an at-least-once link in one bridge process, members of its group each with a fetch in
+     * flight (what `tasks.max` is to MirrorMaker 2); an exactly-once link runs one.
+     */
+    consumersPerLink: number;
     maxRequestBytes: number;
     retry: RetryTuning;
   };

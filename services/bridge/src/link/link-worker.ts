@@ -39,6 +39,7 @@ import {
   type LostRange,
 } from "@tandem/replication";
 import type { RelayPlan } from "@tandem/replication";
+import { shareOfCap } from "../core/cap-share";
 import { sourceTopics } from "../core/routing";
 import { retentionRisk } from "@tandem/replication";
 import { AtLeastOnceDelivery } from "./at-least-once";
@@ -82,6 +83,12 @@ export interface LinkWorkerOptions {
   topicConfigSyncMs?: number;
 }
 
+/** One of the link's consumers in this process, and the batches it reads ahead. */
+interface FetchStream {
+  consumer: SupervisedConsumer;
+  readAhead: ReadAhead;
+}
+
 export interface LinkStatus {
   link: string;
   state: LinkState;
@@ -123,8 +130,9 @@ export class LinkWorker {
   private readonly heartbeats: HeartbeatEmitter;
   private readonly lag: LagTracker;
   private readonly gates: StreamGates;
-  private readonly consumer: SupervisedConsumer;
-  private readonly readAhead = new ReadAhead();
+  /** Each a member of the link's group with a fetch of its own in flight (`bridge.consumersPerLink`). */
+  private readonly streams: FetchStream[];
+  private readonly startedStreams = new Set<FetchStream>();
   private readonly abort = new AbortController();
   private readonly topicConfigSyncMs: number;
   /** The link's instances share its cap: each takes its part, by the members of its group. */
@@ -193,14 +201,14 @@ export class LinkWorker {
     });
     this.instances =
       link.bandwidth === undefined ? undefined : new GroupSizeWatch(this.sourceAdmin, this.groupId);
+    // An exactly-once link's writers follow its one member's assignment (see ExactlyOnceDelivery.assigned).
+    const consumers = link.delivery === "exactly-once" ? 1 : tuning.consumersPerLink;
     this.throttle = new Throttle(() => {
       const cap = capAt(link.bandwidth, now());
-      return cap === undefined ? undefined : cap / (this.instances?.size ?? 1);
+      return cap === undefined ? undefined : shareOfCap(cap, consumers, this.instances?.size ?? consumers);
     });
-    this.consumer = this.supervisedConsumer(sourceKafka, {
-      ...tuning,
-      topicRefreshMs: options.topicRefreshMs ?? tuning.topicRefreshMs,
-    });
+    const consumerTuning = { ...tuning, topicRefreshMs: options.topicRefreshMs ?? tuning.topicRefreshMs };
+    this.streams = Array.from({ length: consumers }, () => this.fetchStream(sourceKafka, consumerTuning));
     this.setState("starting");
   }
 
@@ -223,8 +231,12 @@ export class LinkWorker {
     this.heartbeats.stop();
     this.lag.stop();
     // Batches delivered ahead of kafkajs commit their offsets before the consumer leaves its group.
-    await this.readAhead.drain();
-    await this.consumer.stop();
+    await Promise.all(
+      this.streams.map(async ({ consumer, readAhead }) => {
+        await readAhead.drain();
+        await consumer.stop();
+      }),
+    );
     await Promise.all(
       [this.sourceProducer, this.delivery, this.sourceAdmin, this.targetAdmin].map((c) =>
         c.disconnect().catch(() => {}),
@@ -288,7 +300,12 @@ export class LinkWorker {
         await this.warnOfRetentionRisk();
         await this.sourceProducer.connect();
         await this.delivery.connect();
-        await this.consumer.start();
+        // A consumer that joined stays; a retry starts only those that did not.
+        for (const stream of this.streams) {
+          if (this.startedStreams.has(stream)) continue;
+          await stream.consumer.start();
+          this.startedStreams.add(stream);
+        }
       },
       {
         policy: this.backoff,
@@ -298,14 +315,15 @@ export class LinkWorker {
     );
   }
 
-  private supervisedConsumer(
+  private fetchStream(
     kafka: Kafka,
     tuning: Pick<
       Tuning["bridge"],
       "fetchMaxWaitMs" | "fetchBytesPerPartition" | "sessionTimeoutMs" | "topicRefreshMs"
     >,
-  ): SupervisedConsumer {
-    return new SupervisedConsumer({
+  ): FetchStream {
+    const readAhead = new ReadAhead();
+    const consumer: SupervisedConsumer = new SupervisedConsumer({
       kafka,
       consumer: {
         groupId: this.groupId,
@@ -319,7 +337,7 @@ export class LinkWorker {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.delivery.partitionsConsumedConcurrently,
-        eachBatch: (payload) => this.handleBatch(payload),
+        eachBatch: (payload) => this.handleBatch(payload, { consumer, readAhead }),
       },
       fromBeginning: true,
       wantedTopics: async () => [
@@ -339,7 +357,7 @@ export class LinkWorker {
               ),
             );
             this.lag.clear();
-            this.readAhead.restart();
+            readAhead.restart();
           }),
         crashed: (error) => this.failed("consumer", error),
         replacementFailed: (_attempt, error) => this.failed("consumer", error),
@@ -352,6 +370,7 @@ export class LinkWorker {
           this.logger.debug({ error: (error as Error).message }, "source offset commit failed"),
       },
     });
+    return { consumer, readAhead };
   }
 
   /** A source that deletes records sooner than the schedule may read them is a loss waiting to happen. */
@@ -399,15 +418,16 @@ export class LinkWorker {
   }
 
   private gateChanged(): void {
-    this.consumer.pauseWhere((topic) => this.gates.isTopicClosed(topic));
+    for (const { consumer } of this.streams) consumer.pauseWhere((topic) => this.gates.isTopicClosed(topic));
     if (this.currentState !== "down") this.setState(this.gates.allClosed ? "paused" : "running");
   }
 
   /** True when the group's committed offsets reach the end of the stream's topics at the source. */
   private async caughtUp(stream: Stream): Promise<boolean> {
     // Without a consumer running, nothing says which topics the catch-up covers.
-    if (this.consumer.topics.length === 0) return false;
-    const topics = this.consumer.topics.filter((topic) => streamOf(topic) === stream);
+    const subscribed = this.streams[0]!.consumer.topics;
+    if (subscribed.length === 0) return false;
+    const topics = subscribed.filter((topic) => streamOf(topic) === stream);
     return groupLagRecords(this.sourceAdmin, this.groupId, topics).then(
       (lag) => lag === 0,
       () => false,
@@ -431,7 +451,7 @@ export class LinkWorker {
     await payload.heartbeat();
   }
 
-  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+  private async handleBatch(payload: EachBatchPayload, stream: FetchStream): Promise<void> {
     const { batch } = payload;
     const { topic, partition } = batch;
     this.lag.fetched(topic, partition, Number(batch.offsetLag()), batch.messages[0]?.timestamp);
@@ -452,26 +472,26 @@ export class LinkWorker {
     if (!paced) return;
 
     if (!this.delivery.readsAhead) {
-      await this.deliverBatch(payload);
+      await this.deliverBatch(payload, stream.consumer);
       return;
     }
-    const previousDelivered = this.readAhead.queue(`${topic}\u0000${partition}`, () =>
-      this.deliverBatch(payload),
+    const previousDelivered = stream.readAhead.queue(`${topic}\u0000${partition}`, () =>
+      this.deliverBatch(payload, stream.consumer),
     );
     // kafkajs fetches from the offset resolved last: the next batch comes while this one is delivered.
     payload.resolveOffset(batch.lastOffset());
     await previousDelivered;
-    if (this.abort.signal.aborted) await this.readAhead.drain();
+    if (this.abort.signal.aborted) await stream.readAhead.drain();
   }
 
   /**
    * Forwards a batch until the target holds it, then commits its offset in the background; false when it
    * is abandoned uncommitted (its partition moved, or the link stops).
    */
-  private async deliverBatch(payload: EachBatchPayload): Promise<boolean> {
+  private async deliverBatch(payload: EachBatchPayload, consumer: SupervisedConsumer): Promise<boolean> {
     const { batch } = payload;
     const { topic, partition } = batch;
-    const delivered = await this.consumer
+    const delivered = await consumer
       .retryBatch(payload, () => this.forwarder.forward(batch), {
         signal: this.abort.signal,
         onRetry: (_attempt, error) => this.failed("deliver", error),
@@ -488,7 +508,7 @@ export class LinkWorker {
     if (!this.delivery.readsAhead) payload.resolveOffset(batch.lastOffset());
     // Exactly-once keeps its position at the target; at-least-once re-forwards, harmlessly, what a crash
     // left uncommitted. Not awaited: across a long link a commit costs a round trip per batch.
-    this.consumer.commitSoon([{ topic, partition, offset: delivered.next }]);
+    consumer.commitSoon([{ topic, partition, offset: delivered.next }]);
     const now = new Date();
     this.metrics.recordsForwarded.inc({ link: this.id }, delivered.forwarded);
     this.metrics.bytesForwarded.inc({ link: this.id }, delivered.bytes);
