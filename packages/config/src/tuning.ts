@@ -12,9 +12,10 @@ export const DEFAULT_TUNING: Tuning = {
     topicRefreshMs: 30_000,
     scheduleCheckMs: 1_000,
     fetchMaxWaitMs: 200,
-    // kafkajs's default. A long at-least-once link caught up 43% faster with 4 MiB (bench/bridge-vs-mm2.ts
-    // --wan), but with 4 MiB the exactly-once test with three instances and a target broker restart failed
-    // twice (duplicates, then records missing), so it is a setting, not the default, until that is understood.
+    // kafkajs's default. A long link caught up 43% faster with 4 MiB (bench/bridge-vs-mm2.ts --wan); it is a
+    // setting because a consumer holds up to two fetches per partition. (The exactly-once duplicates once seen
+    // with 4 MiB are explained by a bug fixed since, whatever the size: a new writer read its position before
+    // it fenced the previous owner.)
     fetchBytesPerPartition: 1024 * 1024,
     sessionTimeoutMs: 30_000,
     partitionsConcurrently: 3,
