@@ -18,12 +18,12 @@
  * consumers of the link in each process); each `--mm2-tasks` count runs MirrorMaker 2 with that `tasks.max`.
  * `--fetch-bytes` sets the bridge's `tuning.bridge.fetchBytesPerPartition`.
  */
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import type { Admin, Kafka, Producer } from "kafkajs";
-import { DEFAULT_TUNING } from "@tandem/config";
 import { remoteTopic } from "@tandem/replication";
 import { CALLS_TOPIC, EventCodec, USERS_TOPIC, parseWireFormat } from "@tandem/events";
 import { createKafka } from "@tandem/kafka";
@@ -292,19 +292,15 @@ async function main(): Promise<void> {
     /** The bridge's topology with `consumers` consumers of the link per process. */
     const topologyFileFor = (consumers: number) => {
       const file = path.join(DATA_DIR, `bench-topology-${consumers}.yaml`);
-      writeTopologyFile(file, {
-        ...localTopology(endpoints, [continuousLink(SOURCE, TARGET, { streams: ["calls"] })]),
-        tuning: {
-          ...DEFAULT_TUNING,
-          bridge: {
-            ...DEFAULT_TUNING.bridge,
-            consumersPerLink: consumers,
-            ...(args["fetch-bytes"] === undefined
-              ? {}
-              : { fetchBytesPerPartition: Number(args["fetch-bytes"]) }),
-          },
-        },
-      });
+      writeTopologyFile(
+        file,
+        localTopology(endpoints, [continuousLink(SOURCE, TARGET, { streams: ["calls"] })]),
+      );
+      const fetchBytes =
+        args["fetch-bytes"] === undefined
+          ? ""
+          : `    fetchBytesPerPartition: ${Number(args["fetch-bytes"])}\n`;
+      fs.appendFileSync(file, `tuning:\n  bridge:\n    consumersPerLink: ${consumers}\n${fetchBytes}`);
       return file;
     };
     const runDir = path.join(DATA_DIR, "runs", new Date().toISOString().replace(/[:.]/g, "-"));

@@ -300,12 +300,7 @@ export class LinkWorker {
         await this.warnOfRetentionRisk();
         await this.sourceProducer.connect();
         await this.delivery.connect();
-        // A consumer that joined stays; a retry starts only those that did not.
-        for (const stream of this.streams) {
-          if (this.startedStreams.has(stream)) continue;
-          await stream.consumer.start();
-          this.startedStreams.add(stream);
-        }
+        await this.startStreams();
       },
       {
         policy: this.backoff,
@@ -313,6 +308,23 @@ export class LinkWorker {
         onRetry: (_attempt, error) => this.failed("connect", error),
       },
     );
+  }
+
+  /**
+   * Starts the consumers together, so that they join in as few rebalances as can be: one joining while the
+   * others already forward moves partitions mid-batch, and their records are read again. A consumer that
+   * joined stays; a retry starts only those that did not.
+   */
+  private async startStreams(): Promise<void> {
+    const starting = this.streams.filter((stream) => !this.startedStreams.has(stream));
+    const results = await Promise.allSettled(
+      starting.map(async (stream) => {
+        await stream.consumer.start();
+        this.startedStreams.add(stream);
+      }),
+    );
+    const failed = results.find((result) => result.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
   }
 
   private fetchStream(
