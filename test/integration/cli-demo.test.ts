@@ -4,6 +4,9 @@ import { afterAll, expect, it } from "vitest";
 import { LocalStack } from "@tandem/stack";
 import { exited, spawnTandem } from "../support/processes";
 import { logsLeakingSecrets, stackSecrets } from "../support/secrets";
+import { DEMO_BASE_PORT } from "../support/test-stack";
+
+const consoleAddress = `127.0.0.1:${DEMO_BASE_PORT + 90}`;
 
 /** The README's first command, end to end, on a two-site stack of its own (not the shared test stack). */
 const dataDir = path.resolve(".tandem/test-demo");
@@ -22,7 +25,7 @@ it("tandem demo records at both sites, replicates both ways, converges and says 
       "--data-dir",
       dataDir,
       "--base-port",
-      "26000",
+      String(DEMO_BASE_PORT),
       "--duration",
       "15",
       "--calls-per-second",
@@ -34,7 +37,7 @@ it("tandem demo records at both sites, replicates both ways, converges and says 
       "--settle-timeout",
       "240",
       "--console",
-      "127.0.0.1:26090",
+      consoleAddress,
     ],
     logFile,
   );
@@ -42,7 +45,7 @@ it("tandem demo records at both sites, replicates both ways, converges and says 
   const output = fs.readFileSync(logFile, "utf8");
   expect(output, output).toMatch(/verify nyc, lon: consistent/);
   expect(code).toBe(0);
-  expect(output).toMatch(/console at http:\/\/127\.0\.0\.1:26090\/ while the demo runs \(user admin, /);
+  expect(output).toContain(`console at http://${consoleAddress}/ while the demo runs (user admin, `);
   const calls = /nyc\s+calls (\d+).*\n\s+lon\s+calls (\d+)/.exec(output);
   expect(Number(calls?.[1])).toBeGreaterThan(5);
   expect(calls?.[1]).toBe(calls?.[2]);

@@ -9,6 +9,7 @@ import { createKafka } from "@tandem/kafka";
 import { LocalStack, type SiteEndpoints } from "@tandem/stack";
 import { kafkaFor, readTopic } from "../support/clients";
 import { testLogger } from "../support/logger";
+import { SECURE_BASE_PORT } from "../support/test-stack";
 import { topologyOf } from "../support/topology";
 
 /**
@@ -16,7 +17,7 @@ import { topologyOf } from "../support/topology";
  * trusting the stack's CA, with SASL/SCRAM credentials; everything else is refused, promptly and saying why.
  */
 const dataDir = path.resolve(".tandem/test-secure");
-const secure = new LocalStack({ dataDir, sites: ["sec"], basePort: 24000, secure: true });
+const secure = new LocalStack({ dataDir, sites: ["sec"], basePort: SECURE_BASE_PORT, secure: true });
 const logger = testLogger("secure-stack");
 let site: SiteEndpoints;
 let config: KafkaConfig;

@@ -22,6 +22,9 @@ export interface TestStack {
 
 export const TEST_SITES = ["nyc", "lon", "sfo"];
 export const TEST_BASE_PORT = Number(process.env.TANDEM_TEST_BASE_PORT ?? 25000);
+/** Stacks of the tests that start their own beside the shared one: ports apart from it, moved with it. */
+export const DEMO_BASE_PORT = TEST_BASE_PORT + 1000;
+export const SECURE_BASE_PORT = TEST_BASE_PORT - 1000;
 
 export const containerKey = (site: string, kind: ServerKind) => `${site}/${kind}`;
 
