@@ -94,6 +94,8 @@ export async function startEventConsumer(deps: {
       );
       return;
     }
+    // The calls' rows are committed: their audio need not wait for the offset commit.
+    if (outcome.callsInserted > 0) deps.onCallsInserted();
     const last = batch.messages.at(-1);
     if (last !== undefined) payload.resolveOffset(last.offset);
     await payload.commitOffsetsIfNecessary();
@@ -101,7 +103,6 @@ export async function startEventConsumer(deps: {
     if (outcome.dlq > 0) metrics.dlqRecords.inc({ kind: "record" }, outcome.dlq);
     metrics.batchSeconds.observe((performance.now() - started) / 1000);
     lastBatchAt = new Date().toISOString();
-    if (outcome.callsInserted > 0) deps.onCallsInserted();
   };
 
   const subscribingFailed = (attempt: number, error: unknown) =>
