@@ -19,6 +19,7 @@ import {
   listConflicts,
   resolveConflict,
   runMaterializer,
+  siteTotals,
   type Materializer,
 } from "../../services/materializer/src";
 import { migrate } from "../../services/materializer/src/db/migrate";
@@ -455,4 +456,40 @@ describe("materializer at lon", () => {
       });
     },
   );
+});
+
+describe("a site's totals", () => {
+  it("give open conflicts a digest that changes when one is resolved while another opens", async () => {
+    const pool = poolFor(await freshDatabase());
+    await migrate(pool);
+    const [first, second] = [randomUUID(), randomUUID()];
+    for (const userId of [first, second]) {
+      await pool.query(
+        `INSERT INTO users (user_id, tenant_id, group_id, deleted, version, state)
+         VALUES ($1, $2, $2, false, '{}', '{}')`,
+        [userId, randomUUID()],
+      );
+    }
+    const open = (userId: string, siblings: string[]) =>
+      pool.query(
+        `INSERT INTO conflicts (user_id, field, siblings, winner, status) VALUES ($1, 'name', $2, '"x"', 'open')
+         ON CONFLICT (user_id, field) DO UPDATE SET siblings = excluded.siblings`,
+        [userId, JSON.stringify(siblings)],
+      );
+    await open(first, ["a", "b"]);
+    const before = await siteTotals(pool);
+    expect(before.openConflicts).toBe(1);
+    expect((await siteTotals(pool)).openConflictsDigest).toBe(before.openConflictsDigest);
+
+    // The first is resolved and the second opens between two samples: the count is the same, the queue is not.
+    await pool.query("DELETE FROM conflicts WHERE user_id = $1", [first]);
+    await open(second, ["a", "b"]);
+    const swapped = await siteTotals(pool);
+    expect(swapped.openConflicts).toBe(1);
+    expect(swapped.openConflictsDigest).not.toBe(before.openConflictsDigest);
+
+    // A third concurrent edit adds a side to the open conflict.
+    await open(second, ["a", "b", "c"]);
+    expect((await siteTotals(pool)).openConflictsDigest).not.toBe(swapped.openConflictsDigest);
+  });
 });

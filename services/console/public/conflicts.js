@@ -91,8 +91,17 @@ function card(conflict) {
   );
 }
 
+/** What the queue on the page was read at: per site, its open conflicts' digest. */
+let shown;
+const digestsOf = (sites) =>
+  sites
+    .map(({ site, digest }) => `${site}:${digest}`)
+    .sort()
+    .join(",");
+
 async function refresh() {
   const { sites } = await api("/api/conflicts");
+  shown = digestsOf(sites);
   show(
     list,
     role === "admin" ? [] : el("p", {}, "Viewers see the queue; only an admin resolves."),
@@ -109,8 +118,7 @@ async function refresh() {
 }
 await refresh();
 // One read at a time, and one more after it when a change came meanwhile: reads answered out of order
-// would leave the page showing an older queue than the counts say. A failed read is tried at the next sample.
-let counts;
+// would leave the page showing an older queue than the samples say. A failed read is tried at the next sample.
 let reading;
 let readAgain = false;
 function refreshSoon() {
@@ -119,7 +127,7 @@ function refreshSoon() {
     return;
   }
   reading = refresh()
-    .catch(() => (counts = undefined))
+    .catch(() => (shown = undefined))
     .finally(() => {
       reading = undefined;
       if (readAgain) {
@@ -129,11 +137,16 @@ function refreshSoon() {
     });
 }
 const events = new EventSource("/api/events");
-// The queue is read again only when a site's count of open conflicts changes, not at every sample.
+// The queue is read again when a sample's open conflicts differ from those the page shows, not at every
+// sample. Compared with the page's own read, not with the previous sample: a conflict opened and resolved
+// between two samples would leave both samples alike and its card on the page. By digest, not count, which
+// stays the same when one is resolved while another opens.
 events.addEventListener("overview", (event) => {
-  const now = JSON.parse(event.data)
-    .sites.map((site) => `${site.site}:${site.figures?.openConflicts}`)
-    .join(",");
-  if (now !== counts) refreshSoon();
-  counts = now;
+  const sampled = digestsOf(
+    JSON.parse(event.data).sites.map((site) => ({
+      site: site.site,
+      digest: site.figures?.openConflictsDigest,
+    })),
+  );
+  if (sampled !== shown) refreshSoon();
 });

@@ -9,7 +9,7 @@ import fastifyStatic from "@fastify/static";
 import { registryAuthOf, type Topology } from "@tandem/config";
 import { EventCodec } from "@tandem/events";
 import { createKafka } from "@tandem/kafka";
-import { createPool, listConflicts } from "@tandem/materializer";
+import { createPool, listConflicts, openConflictsDigest } from "@tandem/materializer";
 import {
   publishResolution,
   readDeadLetters,
@@ -137,8 +137,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       topology.sites.map(async (site) => {
         const pool = createPool(site.postgres, 1, 3000);
         try {
+          // Read before the queue: the page reads it again when a sample's digest differs from this one.
+          const digest = await openConflictsDigest(pool);
           return {
             site: site.id,
+            digest,
             conflicts: (await listConflicts(pool)).map((row) => conflictView(site.id, row)),
           };
         } catch (error) {

@@ -77,6 +77,7 @@ export class Watcher {
             audioFailed: totals.audioFailed,
             users: totals.users,
             openConflicts: totals.openConflicts,
+            openConflictsDigest: totals.openConflictsDigest,
           },
         );
       }),

@@ -19,6 +19,7 @@ export {
   countUsers,
   deadLetteredCalls,
   siteTotals,
+  openConflictsDigest,
   userBucketDigests,
   userStatesById,
   usersInBuckets,

@@ -49,6 +49,21 @@ export interface SiteTotals {
   /** Users not deleted. */
   users: number;
   openConflicts: number;
+  /**
+   * Changes whenever an open conflict appears, goes or changes its sides, even when their number stays
+   * the same (one resolved while another opens): a page showing the queue reads it again on a change.
+   */
+  openConflictsDigest: string;
+}
+
+/** The open conflicts' count and a sum of their hashes (see SiteTotals.openConflictsDigest). */
+const OPEN_CONFLICTS_DIGEST = `(SELECT count(*) || ':' || coalesce(sum(hashtext(user_id::text || field || siblings::text)), 0)
+    FROM conflicts WHERE status = 'open')`;
+
+/** The digest of the open conflicts alone: read before the queue, a change in between shows as one. */
+export async function openConflictsDigest(pool: pg.Pool): Promise<string> {
+  const { rows } = await pool.query<{ digest: string }>(`SELECT ${OPEN_CONFLICTS_DIGEST} AS digest`);
+  return rows[0]!.digest;
 }
 
 /** The figures a live dashboard shows for a site. */
@@ -56,11 +71,18 @@ export async function siteTotals(pool: pg.Pool): Promise<SiteTotals> {
   const origins = await pool.query<{ origin_site: string; n: string }>(
     "SELECT origin_site, count(*) AS n FROM calls GROUP BY origin_site",
   );
-  const counts = await pool.query<{ pending: string; failed: string; users: string; conflicts: string }>(
+  const counts = await pool.query<{
+    pending: string;
+    failed: string;
+    users: string;
+    conflicts: string;
+    conflicts_digest: string;
+  }>(
     `SELECT (SELECT count(*) FROM calls WHERE audio_state = 'pending') AS pending,
             (SELECT count(*) FROM calls WHERE audio_state = 'failed') AS failed,
             (SELECT count(*) FROM users WHERE NOT deleted) AS users,
-            (SELECT count(*) FROM conflicts WHERE status = 'open') AS conflicts`,
+            (SELECT count(*) FROM conflicts WHERE status = 'open') AS conflicts,
+            ${OPEN_CONFLICTS_DIGEST} AS conflicts_digest`,
   );
   const row = counts.rows[0]!;
   return {
@@ -69,6 +91,7 @@ export async function siteTotals(pool: pg.Pool): Promise<SiteTotals> {
     audioFailed: Number(row.failed),
     users: Number(row.users),
     openConflicts: Number(row.conflicts),
+    openConflictsDigest: row.conflicts_digest,
   };
 }
 

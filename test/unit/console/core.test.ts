@@ -94,7 +94,14 @@ describe("console overview", () => {
   });
 
   it("shows per site its database figures, DLQ size and records lost; none when the database is unreadable", () => {
-    const figures = { calls: 10, audioPending: 1, audioFailed: 2, users: 3, openConflicts: 1 };
+    const figures = {
+      calls: 10,
+      audioPending: 1,
+      audioFailed: 2,
+      users: 3,
+      openConflicts: 1,
+      openConflictsDigest: "1:42",
+    };
     const overview = overviewOf(status([]), new Map([["nyc", figures]]));
     expect(overview.sites).toEqual([
       { site: "nyc", kafkaReachable: true, figures, dlqRecords: 3, recordsLost: 0 },

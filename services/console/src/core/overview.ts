@@ -8,6 +8,8 @@ export interface SiteFigures {
   audioFailed: number;
   users: number;
   openConflicts: number;
+  /** See SiteTotals.openConflictsDigest. */
+  openConflictsDigest: string;
 }
 
 export interface SiteView {
