@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
-import { HashingStream, assertSafeKey, verified } from "./hashing";
+import { HashingStream, assertExpectedSha256, assertSafeKey, verified } from "./hashing";
 import { ObjectStoreError } from "./port";
 import type { ObjectHead, ObjectRead, ObjectStore, PutOptions, StoredObject } from "./port";
 
@@ -34,12 +34,7 @@ export class DirectoryObjectStore implements ObjectStore {
     try {
       await pipeline(body, hashing, fs.createWriteStream(temporary, { flags: "wx" }));
       const sha256 = hashing.digest();
-      if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256) {
-        throw new ObjectStoreError(
-          "checksum-mismatch",
-          `${key}: sha256 ${sha256}, expected ${options.expectedSha256}`,
-        );
-      }
+      assertExpectedSha256(key, sha256, options.expectedSha256);
       const stored = { key, sizeBytes: hashing.sizeBytes, sha256 };
       await fs.promises.rename(temporary, target);
       const { mtimeMs } = await fs.promises.stat(target);

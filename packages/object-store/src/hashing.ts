@@ -18,6 +18,13 @@ export class HashingStream extends Transform {
   }
 }
 
+/** A put's bytes must hash to the sha256 its caller expects, when it expects one. */
+export function assertExpectedSha256(key: string, sha256: string, expected: string | undefined): void {
+  if (expected !== undefined && sha256 !== expected) {
+    throw new ObjectStoreError("checksum-mismatch", `${key}: sha256 ${sha256}, expected ${expected}`);
+  }
+}
+
 /** Passes bytes through and fails at the end when they do not hash to `expected`. */
 export class VerifyingStream extends Transform {
   private readonly hash = createHash("sha256");

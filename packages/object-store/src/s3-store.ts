@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { S3StoreConfig } from "@tandem/config";
-import { HashingStream, assertSafeKey, piped, verified } from "./hashing";
+import { HashingStream, assertExpectedSha256, assertSafeKey, piped, verified } from "./hashing";
 import { ObjectStoreError } from "./port";
 import type { ObjectHead, ObjectRead, ObjectStore, PutOptions, StoredObject } from "./port";
 
@@ -128,12 +128,7 @@ export class S3ObjectStore implements ObjectStore {
     options: PutOptions,
   ): Promise<StoredObject> {
     const sha256 = createHash("sha256").update(bytes).digest("hex");
-    if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256) {
-      throw new ObjectStoreError(
-        "checksum-mismatch",
-        `${key}: sha256 ${sha256}, expected ${options.expectedSha256}`,
-      );
-    }
+    assertExpectedSha256(key, sha256, options.expectedSha256);
     try {
       await this.client.send(
         new PutObjectCommand({
@@ -168,12 +163,7 @@ export class S3ObjectStore implements ObjectStore {
         queueSize: 2,
       }).done();
       const sha256 = hashing.digest();
-      if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256) {
-        throw new ObjectStoreError(
-          "checksum-mismatch",
-          `${key}: sha256 ${sha256}, expected ${options.expectedSha256}`,
-        );
-      }
+      assertExpectedSha256(key, sha256, options.expectedSha256);
       await this.client.send(
         new CopyObjectCommand({
           Bucket: this.bucket,
