@@ -1,7 +1,10 @@
 import { defineConfig } from "vitest/config";
+import { TEST_LANES } from "./test/support/test-stack";
 
 export default defineConfig({
   test: {
+    // One worker per lane of integration files (test/support/test-stack.ts); each worker's VITEST_POOL_ID is its lane.
+    maxWorkers: TEST_LANES,
     projects: [
       {
         test: {
@@ -18,8 +21,7 @@ export default defineConfig({
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 300_000,
-          // One real stack is shared; files run one after another so that fault tests do not disturb others.
-          fileParallelism: false,
+          // Each lane's files run one after another on the lane's stack, so that fault tests disturb no other file.
         },
       },
     ],

@@ -4,12 +4,12 @@ import { afterAll, expect, it } from "vitest";
 import { LocalStack } from "@tandem/stack";
 import { exited, spawnTandem } from "../support/processes";
 import { logsLeakingSecrets, stackSecrets } from "../support/secrets";
-import { DEMO_BASE_PORT } from "../support/test-stack";
+import { DEMO_BASE_PORT, laneDataDir } from "../support/test-stack";
 
 const consoleAddress = `127.0.0.1:${DEMO_BASE_PORT + 90}`;
 
 /** The README's first command, end to end, on a two-site stack of its own (not the shared test stack). */
-const dataDir = path.resolve(".tandem/test-demo");
+const dataDir = laneDataDir("test-demo");
 
 afterAll(async () => {
   await new LocalStack({ dataDir }).down();

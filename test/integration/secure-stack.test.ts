@@ -9,14 +9,14 @@ import { createKafka } from "@tandem/kafka";
 import { LocalStack, type SiteEndpoints } from "@tandem/stack";
 import { kafkaFor, readTopic } from "../support/clients";
 import { testLogger } from "../support/logger";
-import { SECURE_BASE_PORT } from "../support/test-stack";
+import { SECURE_BASE_PORT, laneDataDir } from "../support/test-stack";
 import { topologyOf } from "../support/topology";
 
 /**
  * A stack of its own in secure mode (the shared test stack is plain): Kafka admits clients only over TLS,
  * trusting the stack's CA, with SASL/SCRAM credentials; everything else is refused, promptly and saying why.
  */
-const dataDir = path.resolve(".tandem/test-secure");
+const dataDir = laneDataDir("test-secure");
 const secure = new LocalStack({ dataDir, sites: ["sec"], basePort: SECURE_BASE_PORT, secure: true });
 const logger = testLogger("secure-stack");
 let site: SiteEndpoints;

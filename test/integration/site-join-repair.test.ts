@@ -12,7 +12,7 @@ import { LocalStack, type SiteEndpoints, type StackEndpoints } from "@tandem/sta
 import { audioSha256At, kafkaFor, recordCallsWithAudio, recorderAt } from "../support/clients";
 import { waitFor } from "../support/events";
 import { exited, runTandem, spawnTandem, terminateAll } from "../support/processes";
-import { TEST_SITES } from "../support/test-stack";
+import { JOIN_BASE_PORT, TEST_SITES, laneDataDir } from "../support/test-stack";
 import { link, topologyOf, twoWay, writeTopologyFile } from "../support/topology";
 
 /**
@@ -21,11 +21,11 @@ import { link, topologyOf, twoWay, writeTopologyFile } from "../support/topology
  * reported `data-lost` until `tandem repair` heals it, and a site that joins after the logs lost their first
  * events is filled by `tandem repair`. Every site runs `tandem run`, as in production.
  */
-const joinDataDir = path.resolve(".tandem/test-site-join");
+const joinDataDir = laneDataDir("test-site-join");
 const joinStack = new LocalStack({
   dataDir: joinDataDir,
   sites: TEST_SITES,
-  basePort: Number(process.env.TANDEM_TEST_JOIN_BASE_PORT ?? 21000),
+  basePort: JOIN_BASE_PORT,
 });
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-site-join-"));
 const topologyFile = path.join(workDir, "topology.yaml");

@@ -9,17 +9,17 @@ import { formatSoakReport } from "../support/soak/report";
 import { runSoak } from "../support/soak/soak";
 import { freshDatabase } from "../support/databases";
 import { logsLeakingSecrets, stackSecrets } from "../support/secrets";
-import { TEST_SITES } from "../support/test-stack";
+import { SOAK_BASE_PORT, TEST_SITES, laneDataDir } from "../support/test-stack";
 
 /**
  * The short soak, on a three-site stack of its own in the mode users are told to run: Kafka over TLS with
  * SASL/SCRAM (the shared test stack is plain), across the default WAN profile, where a cut link is a cut.
  */
-const dataDir = path.resolve(".tandem/test-soak");
+const dataDir = laneDataDir("test-soak");
 const soakStack = new LocalStack({
   dataDir,
   sites: TEST_SITES,
-  basePort: Number(process.env.TANDEM_TEST_SOAK_BASE_PORT ?? 23000),
+  basePort: SOAK_BASE_PORT,
   secure: true,
   wan: wanLayoutOf(undefined, [], TEST_SITES),
 });

@@ -3,13 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import fs from "node:fs";
 import { Kafka, logLevel } from "kafkajs";
-import { inject, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { LocalStack } from "@tandem/stack";
 import { kafkaFor } from "../support/clients";
-import { stack } from "../support/stack";
+import { providedStack, stack } from "../support/stack";
 import { until } from "../support/wait";
 
-const provided = inject("tandemStack");
+const provided = providedStack();
 const local = provided.mode === "local";
 
 it.runIf(local)("refuses to start when a port is taken by another process, naming the port", async () => {

@@ -3,7 +3,6 @@ import os from "node:os";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
 import { Kafka, logLevel } from "kafkajs";
 import { randomUUID } from "node:crypto";
 import { LocalStack, selectDirections, type SiteEndpoints, type WanControl } from "@tandem/stack";
@@ -12,6 +11,7 @@ import { recordCallsWithAudio } from "../support/clients";
 import { freshDatabase } from "../support/databases";
 import { waitFor } from "../support/events";
 import { runSite, runTandem, terminateAll } from "../support/processes";
+import { providedStack } from "../support/stack";
 import { TEST_BASE_PORT, TEST_SITES } from "../support/test-stack";
 import { writeTopologyFile } from "../support/topology";
 
@@ -19,7 +19,7 @@ import { writeTopologyFile } from "../support/topology";
  * The WAN profile of the shared test stack (Toxiproxy between the sites, see global-setup.ts): a client at
  * nyc reaching lon through that direction's proxies, and the pair cut and healed under replication.
  */
-const provided = inject("tandemStack");
+const provided = providedStack();
 if (provided.mode !== "local")
   throw new Error("the WAN tests need the local stack (Toxiproxy runs beside it)");
 const { dataDir } = provided;

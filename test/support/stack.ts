@@ -1,11 +1,18 @@
 import { inject } from "vitest";
 import { LocalStack } from "@tandem/stack";
 import { containerControl } from "./container-stack";
-import type { TestStack } from "./test-stack";
+import { testLane, type ProvidedStack, type TestStack } from "./test-stack";
 
-/** The running stack of the integration run (see global-setup.ts). */
+/** What the global setup started for this file's lane. */
+export function providedStack(): ProvidedStack {
+  const provided = inject("tandemStacks")[testLane() - 1];
+  if (provided === undefined) throw new Error(`the global setup started no stack for lane ${testLane()}`);
+  return provided;
+}
+
+/** The running stack of this file's lane (see global-setup.ts). */
 export async function stack(): Promise<TestStack> {
-  const provided = inject("tandemStack");
+  const provided = providedStack();
   const { endpoints } = provided;
   const site = (id: string) => {
     const found = endpoints.sites.find((s) => s.site === id);

@@ -232,6 +232,15 @@ export class LocalStack {
     return this.endpoints();
   }
 
+  /**
+   * Downloads and builds what `up` runs (the servers' jars, Toxiproxy for a WAN) without starting anything:
+   * stacks started side by side then need not fetch the same files at once.
+   */
+  prepare(): void {
+    this.runtime();
+    if (this.layout.wan !== undefined) ensureToxiproxyBinary(cacheDir(this.layout.dataDir), this.progress);
+  }
+
   /** Runtime control of the WAN's proxies; throws when the stack has no WAN. */
   wanControl(): WanControl {
     const { wan, basePort, sites } = this.layout;
