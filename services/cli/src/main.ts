@@ -1,37 +1,34 @@
 import { Command, CommanderError } from "commander";
 import { TopologyError } from "@tandem/config";
 import { UsageError } from "./errors";
-import { conflictsCommand } from "./commands/conflicts";
-import { consoleCommand } from "./commands/console";
-import { demoCommand } from "./commands/demo";
-import { gapsCommand } from "./commands/gaps";
-import { importCommand } from "./commands/import";
-import { inspectCommand } from "./commands/inspect";
-import { publishCommand } from "./commands/publish";
-import { replayCommand } from "./commands/replay";
-import { repairCommand } from "./commands/repair";
-import { replicateCommand } from "./commands/replicate";
-import { runCommand } from "./commands/run";
-import { verifyCommand } from "./commands/verify";
-import { stackCommand } from "./commands/stack";
-import { statusCommand } from "./commands/status";
 
-const program = new Command("tandem")
-  .description("Tandem: multi-master replication of call recordings across datacenters, on Apache Kafka")
-  .addCommand(demoCommand())
-  .addCommand(stackCommand())
-  .addCommand(runCommand())
-  .addCommand(statusCommand())
-  .addCommand(gapsCommand())
-  .addCommand(replicateCommand())
-  .addCommand(publishCommand())
-  .addCommand(importCommand())
-  .addCommand(inspectCommand())
-  .addCommand(replayCommand())
-  .addCommand(verifyCommand())
-  .addCommand(repairCommand())
-  .addCommand(conflictsCommand())
-  .addCommand(consoleCommand());
+/**
+ * Every command, in the order help lists them; each module is loaded only when its command runs (or help
+ * lists them all): a long-running `tandem run` then holds none of the other commands' libraries.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  demo: async () => (await import("./commands/demo")).demoCommand(),
+  stack: async () => (await import("./commands/stack")).stackCommand(),
+  run: async () => (await import("./commands/run")).runCommand(),
+  status: async () => (await import("./commands/status")).statusCommand(),
+  gaps: async () => (await import("./commands/gaps")).gapsCommand(),
+  replicate: async () => (await import("./commands/replicate")).replicateCommand(),
+  publish: async () => (await import("./commands/publish")).publishCommand(),
+  import: async () => (await import("./commands/import")).importCommand(),
+  inspect: async () => (await import("./commands/inspect")).inspectCommand(),
+  replay: async () => (await import("./commands/replay")).replayCommand(),
+  verify: async () => (await import("./commands/verify")).verifyCommand(),
+  repair: async () => (await import("./commands/repair")).repairCommand(),
+  conflicts: async () => (await import("./commands/conflicts")).conflictsCommand(),
+  console: async () => (await import("./commands/console")).consoleCommand(),
+};
+
+const invoked = process.argv[2];
+const wanted = invoked !== undefined && Object.hasOwn(COMMANDS, invoked) ? [invoked] : Object.keys(COMMANDS);
+const program = new Command("tandem").description(
+  "Tandem: multi-master replication of call recordings across datacenters, on Apache Kafka",
+);
+for (const command of await Promise.all(wanted.map((name) => COMMANDS[name]!()))) program.addCommand(command);
 
 /** Usage errors anywhere in the command tree end in the catch below (exit 2) instead of exiting at once. */
 function throwOnUsageErrors(command: Command): void {
