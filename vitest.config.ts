@@ -1,10 +1,10 @@
 import { defineConfig } from "vitest/config";
-import { TEST_LANES } from "./test/support/test-stack";
 
 export default defineConfig({
   test: {
-    // One worker per lane of integration files (test/support/test-stack.ts); each worker's VITEST_POOL_ID is its lane.
-    maxWorkers: TEST_LANES,
+    // One worker per lane of integration files; each worker's VITEST_POOL_ID is its lane. test/support/test-stack.ts
+    // reads the same variable and refuses any count but 1 or 2.
+    maxWorkers: Number(process.env.TANDEM_TEST_LANES ?? 2),
     projects: [
       {
         test: {
