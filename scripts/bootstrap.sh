@@ -37,6 +37,8 @@ if [ "$(node_major)" != "$NODE_MAJOR" ]; then
   if [ ! -x "$TOOLS_NODE/node_modules/.bin/node" ]; then
     say "Node.js $NODE_MAJOR not found (have $(node -v 2>/dev/null || echo none)): installing it from the npm registry into .tools/node"
     mkdir -p "$TOOLS_NODE"
+    # The package's preinstall fetches the binary; npm 11 asks for each install script to be allowed by name.
+    printf '{ "private": true, "allowScripts": { "node": true } }\n' >"$TOOLS_NODE/package.json"
     npm install --prefix "$TOOLS_NODE" --no-save --no-audit --no-fund "node@$NODE_MAJOR" >&2
   fi
   export PATH="$TOOLS_NODE/node_modules/.bin:$PATH"
