@@ -1,4 +1,9 @@
+import path from "node:path";
 import { defineConfig } from "vitest/config";
+
+// Every stack of the run (both lanes' and those the tests start) keeps the servers' jars and Toxiproxy in one
+// cache, downloaded and built once (packages/stack reads it; workers and the tandem processes they start inherit it).
+process.env.TANDEM_STACK_CACHE ??= path.resolve(".tandem/stack-cache");
 
 export default defineConfig({
   test: {

@@ -13,6 +13,7 @@ export { ToxiproxyClient, ToxiproxyError, type ToxiproxyProxy } from "./toxiprox
 export {
   sitePorts,
   bucketName,
+  cacheDirOf,
   caCertificateFile,
   validateSites,
   SERVER_KINDS,

@@ -39,10 +39,13 @@ export interface StackLayout {
   secure?: boolean;
   /** Toxiproxy between the sites; absent for none. */
   wan?: WanLayout;
+  /** The servers' jars and Toxiproxy, shared by the stacks that name the same; absent for `<dataDir>/cache`. */
+  cacheDir?: string;
 }
 
-export function cacheDir(dataDir: string): string {
-  return path.join(dataDir, "cache");
+/** Where the stack keeps the servers it downloads and builds. */
+export function cacheDirOf(layout: Pick<StackLayout, "dataDir" | "cacheDir">): string {
+  return layout.cacheDir ?? path.join(layout.dataDir, "cache");
 }
 
 export function siteDir(dataDir: string, site: string): string {

@@ -9,7 +9,7 @@ import {
   SERVER_KINDS,
   bucketName,
   caCertificateFile,
-  cacheDir,
+  cacheDirOf,
   sitePorts,
   validateSites,
   type ServerKind,
@@ -58,6 +58,11 @@ export interface StackOptions {
    * in the data directory, else none.
    */
   wan?: WanLayout | null;
+  /**
+   * Where the servers' jars and Toxiproxy are kept, so that stacks naming the same download them once; when
+   * omitted, that of the stack already in the data directory, else TANDEM_STACK_CACHE, else `<dataDir>/cache`.
+   */
+  cacheDir?: string;
   progress?: (message: string) => void;
 }
 
@@ -101,6 +106,10 @@ export function layoutChange(existing: StackLayout, wanted: StackLayout): string
   }
   if (JSON.stringify(existing.wan) !== JSON.stringify(wanted.wan)) {
     changes.push(`${wanName(existing.wan)} -> ${wanName(wanted.wan)}`);
+  }
+  // Running servers are known by their command lines, which name the cache's jars and binaries.
+  if (cacheDirOf(existing) !== cacheDirOf(wanted)) {
+    changes.push(`cache ${cacheDirOf(existing)} -> ${cacheDirOf(wanted)}`);
   }
   return changes.length === 0 ? undefined : changes.join(", ");
 }
@@ -209,6 +218,8 @@ export class LocalStack {
     };
     const wan = options.wan === undefined ? existing?.wan : (options.wan ?? undefined);
     if (wan !== undefined) this.layout.wan = wan;
+    const cache = options.cacheDir ?? existing?.cacheDir ?? process.env.TANDEM_STACK_CACHE;
+    if (cache !== undefined && cache !== "") this.layout.cacheDir = path.resolve(cache);
     this.credentials = loadOrCreateCredentials(dataDir, { kafka: this.layout.secure });
     this.progress = options.progress ?? (() => {});
   }
@@ -238,7 +249,7 @@ export class LocalStack {
    */
   prepare(): void {
     this.runtime();
-    if (this.layout.wan !== undefined) ensureToxiproxyBinary(cacheDir(this.layout.dataDir), this.progress);
+    if (this.layout.wan !== undefined) ensureToxiproxyBinary(cacheDirOf(this.layout), this.progress);
   }
 
   /** Runtime control of the WAN's proxies; throws when the stack has no WAN. */
@@ -269,7 +280,7 @@ export class LocalStack {
   }
 
   /** The WAN's Toxiproxy; `binary` defaults to where `stack up` builds it. */
-  private toxiproxy(binary = toxiproxyBinary(cacheDir(this.layout.dataDir))) {
+  private toxiproxy(binary = toxiproxyBinary(cacheDirOf(this.layout))) {
     const { dataDir, basePort, sites } = this.layout;
     return toxiproxyServer(
       path.join(dataDir, "wan", "toxiproxy"),
@@ -281,7 +292,7 @@ export class LocalStack {
   private async upWan(): Promise<void> {
     const { wan } = this.layout;
     if (wan === undefined) return;
-    const server = this.toxiproxy(ensureToxiproxyBinary(cacheDir(this.layout.dataDir), this.progress));
+    const server = this.toxiproxy(ensureToxiproxyBinary(cacheDirOf(this.layout), this.progress));
     if (runningPid(server.proc) === undefined) {
       if (await isPortOpen(server.port)) {
         throw new Error(
@@ -392,7 +403,7 @@ export class LocalStack {
   }
 
   private runtime(): Runtime {
-    return { java: findJava(), artifacts: resolveArtifacts(cacheDir(this.layout.dataDir), this.progress) };
+    return { java: findJava(), artifacts: resolveArtifacts(cacheDirOf(this.layout), this.progress) };
   }
 
   /** The CA every secure site's broker certificate is signed by, made once per data directory. */
@@ -414,6 +425,7 @@ export class LocalStack {
       basePort: existing.basePort,
       secure: existing.secure ?? false,
       wan: existing.wan ?? null,
+      cacheDir: cacheDirOf(existing),
     });
     const anyRunning = existing.sites.some((site) =>
       SERVER_KINDS.some((kind) => runningPid(previous.server(site, kind).proc) !== undefined),
