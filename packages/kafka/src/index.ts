@@ -15,3 +15,4 @@ export { recordGap } from "./gaps";
 export { deadLetterMessage, DLQ_HEADERS, type DeadLetter } from "./dead-letter";
 export { GroupSizeWatch, isRetriableCrash } from "./consumers";
 export { SupervisedConsumer, type SupervisedConsumerOptions } from "./supervised-consumer";
+export { KAFKAJS_HEARTBEAT_INTERVAL_MS } from "./heartbeat-ahead";

@@ -13,6 +13,7 @@ import type { LostRange } from "@tandem/replication";
 import { DEFAULT_BACKOFF, backoffDelay, retryWithBackoff, type BackoffPolicy } from "@tandem/runtime";
 import { BackgroundCommits } from "./background-commits";
 import { REPLACED_ON_CRASH, runConsumer } from "./consumers";
+import { HeartbeatAhead, KAFKAJS_HEARTBEAT_INTERVAL_MS } from "./heartbeat-ahead";
 
 /** Longest wait between heartbeats to the group while a batch is retried. */
 const HEARTBEAT_SLICE_MS = 2000;
@@ -76,6 +77,7 @@ export class SupervisedConsumer {
   private readonly lostUpTo = new Map<string, bigint>();
   private admin: Admin | undefined;
   private readonly commits: BackgroundCommits;
+  private heartbeats: HeartbeatAhead | undefined;
 
   constructor(private readonly options: SupervisedConsumerOptions) {
     this.commits = new BackgroundCommits((offsets) => this.commitNow(offsets), {
@@ -102,6 +104,7 @@ export class SupervisedConsumer {
   async stop(): Promise<void> {
     this.stopping.abort();
     clearInterval(this.timer);
+    this.heartbeats?.stop();
     // While still a member of the group: after it leaves, its commits are refused.
     await this.commits.flush();
     await this.replacing;
@@ -193,9 +196,14 @@ export class SupervisedConsumer {
     });
     // A crashed consumer has already disconnected (kafkajs does not restart it): a new one takes its place.
     consumer.on(consumer.events.CRASH, ({ payload }) => {
+      heartbeats.stop();
       events?.crashed?.(payload.error);
       if (this.consumer === consumer && !this.stopping.signal.aborted) void this.replace();
     });
+    const heartbeats = new HeartbeatAhead(
+      this.options.consumer.heartbeatInterval ?? KAFKAJS_HEARTBEAT_INTERVAL_MS,
+    );
+    consumer.on(consumer.events.HEARTBEAT, () => heartbeats.answered());
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       // Partitions may have moved: where each one's next batch should start is learnt again.
       this.expectedNext.clear();
@@ -210,7 +218,7 @@ export class SupervisedConsumer {
       if (this.options.onLostRange !== undefined) await this.notePositions(topics);
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning });
-      await runConsumer(consumer, this.runConfig());
+      await runConsumer(consumer, this.runConfig(heartbeats));
     } catch (error) {
       await consumer.disconnect().catch(() => {});
       throw error;
@@ -219,19 +227,22 @@ export class SupervisedConsumer {
       await consumer.disconnect().catch(() => {});
       return;
     }
+    this.heartbeats?.stop();
+    this.heartbeats = heartbeats;
     this.consumer = consumer;
     this.subscribed = topics;
     this.applyPause(consumer, topics);
     events?.consuming?.(topics);
   }
 
-  private runConfig(): ConsumerRunConfig {
+  private runConfig(heartbeats: HeartbeatAhead): ConsumerRunConfig {
     const { run, onLostRange } = this.options;
     const { eachBatch } = run;
     if (eachBatch === undefined) return run;
     return {
       ...run,
       eachBatch: async (payload) => {
+        heartbeats.use(payload.heartbeat);
         if (onLostRange !== undefined) await this.checkContinuity(payload.batch, onLostRange);
         await eachBatch(payload);
         // A stop waits for this batch, then leaves the group: its offset is committed before that.

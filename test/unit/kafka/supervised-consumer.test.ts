@@ -6,7 +6,7 @@ const CRASH = "consumer.crash";
 
 /** Enough of a kafkajs consumer to watch what the supervisor does with it. */
 class FakeConsumer {
-  readonly events = { CRASH, GROUP_JOIN: "consumer.group_join" };
+  readonly events = { CRASH, GROUP_JOIN: "consumer.group_join", HEARTBEAT: "consumer.heartbeat" };
   topics: string[] = [];
   paused: string[] = [];
   runConfig: ConsumerRunConfig | undefined;
@@ -29,6 +29,10 @@ class FakeConsumer {
 
   crash(error: Error): void {
     for (const listener of this.listeners.get(CRASH) ?? []) listener({ payload: { error } });
+  }
+
+  heartbeatAnswered(): void {
+    for (const listener of this.listeners.get(this.events.HEARTBEAT) ?? []) listener({ payload: {} });
   }
 
   joined(memberAssignment: Record<string, number[]> = { "calls.completed": [0] }): void {
@@ -181,6 +185,53 @@ describe("a supervised consumer", () => {
     expect(created[0]!.disconnected).toBe(true);
     expect(resubscribing).toHaveBeenCalledOnce();
     await supervised.stop();
+  });
+
+  it("sends the group's heartbeat from a timer once due, not after a batch, and stops with its consumer", async () => {
+    vi.useFakeTimers();
+    try {
+      const { supervised, created } = setup({ consumer: { groupId: "g", heartbeatInterval: 1000 } });
+      await supervised.start();
+      const consumer = created[0]!;
+      const { payload, heartbeat } = batchPayload();
+      await consumer.runConfig!.eachBatch!(payload);
+      consumer.heartbeatAnswered();
+      await vi.advanceTimersByTimeAsync(999);
+      expect(heartbeat).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(10);
+      expect(heartbeat).toHaveBeenCalledTimes(1);
+
+      consumer.heartbeatAnswered();
+      await supervised.stop();
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(heartbeat).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("sends no heartbeat for a crashed consumer while its replacement waits", async () => {
+    vi.useFakeTimers();
+    try {
+      const { supervised, created } = setup({ consumer: { groupId: "g", heartbeatInterval: 1000 } });
+      await supervised.start();
+      const first = created[0]!;
+      const { payload, heartbeat } = batchPayload();
+      await first.runConfig!.eachBatch!(payload);
+      first.heartbeatAnswered();
+      let finishBatch = () => {};
+      first.batchInFlight = new Promise((resolve) => (finishBatch = resolve));
+      first.crash(new Error("gone"));
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(created).toHaveLength(1);
+      expect(heartbeat).not.toHaveBeenCalled();
+      finishBatch();
+      await vi.advanceTimersByTimeAsync(10);
+      expect(created).toHaveLength(2);
+      await supervised.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("retries a batch, heartbeating while it waits, until it succeeds", async () => {

@@ -15,6 +15,7 @@ import {
   ensureSiteTopics,
   groupLagRecords,
   GroupSizeWatch,
+  KAFKAJS_HEARTBEAT_INTERVAL_MS,
   recordGap,
   SupervisedConsumer,
   topicRetentionMs,
@@ -54,8 +55,6 @@ import { StreamGates, type StreamScheduleStatus } from "./stream-gates";
 import { SchemaTranslator } from "./schema-translator";
 import { TargetTopicSync } from "./topic-sync";
 
-/** kafkajs's default `heartbeatInterval`, which the bridge's consumer keeps. */
-const KAFKAJS_HEARTBEAT_INTERVAL_MS = 3000;
 /** How often remote topics take their source's settings again: MirrorMaker 2's default interval. */
 const TOPIC_CONFIG_SYNC_MS = 10 * 60_000;
 
