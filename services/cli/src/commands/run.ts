@@ -52,7 +52,7 @@ async function startServices(
   if (flags.role === "bridge" || flags.role === "all") {
     const incoming = topology.links.filter((link) => link.to === flags.site);
     if (incoming.length > 0) {
-      // Each service's modules are loaded only where it runs: a bridge alone is some 14 MiB smaller.
+      // Each service's modules are loaded only where it runs: a bridge process holds none of the materializer's.
       const { runBridge } = await import("@tandem/bridge");
       const bridge = await runBridge({
         topology,
