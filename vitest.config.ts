@@ -24,6 +24,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
+          setupFiles: ["test/support/lane-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 300_000,
           // Each lane's files run one after another on the lane's stack, so that fault tests disturb no other file.

@@ -1,7 +1,7 @@
 import type { TestProject } from "vitest/node";
-import { LocalStack, wanLayoutOf } from "@tandem/stack";
 import { dockerReachable, startContainerStack } from "./container-stack";
-import { TEST_LANES, TEST_SITES, laneBasePort, laneStackDir, type ProvidedStack } from "./test-stack";
+import { laneStack } from "./lane-stack";
+import { TEST_LANES, TEST_SITES, type ProvidedStack } from "./test-stack";
 
 /**
  * One stack of real servers per lane of the integration run (see test-stack.ts): containers where a Docker
@@ -21,28 +21,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await Promise.all(started.map((lane) => lane.stop()));
     };
   }
-  const stacks = lanes.map(
-    (lane) =>
-      new LocalStack({
-        dataDir: laneStackDir(lane),
-        sites: TEST_SITES,
-        basePort: laneBasePort(lane),
-        // Toxiproxy between the sites costs one small process; tests that reach a site through the WAN use
-        // the endpoints' `reachedFrom`, the others the sites' own addresses.
-        wan: wanLayoutOf(undefined, [], TEST_SITES),
-        progress: (message) => process.stderr.write(`[stack lane ${lane}] ${message}\n`),
-      }),
-  );
-  // The first lane downloads the servers into Maven's local repository and builds Go's cache of Toxiproxy;
-  // the others then copy from there while all start side by side.
+  const stacks = lanes.map(laneStack);
+  // The first lane's stack downloads the servers into the shared cache and starts; the other lanes' start with
+  // their first file (lane-setup.ts), from that cache.
   stacks[0]!.prepare();
-  const provided: ProvidedStack[] = await Promise.all(
-    stacks.map(async (stack) => ({
-      mode: "local" as const,
-      dataDir: stack.layout.dataDir,
-      endpoints: await stack.up(),
-    })),
-  );
+  await stacks[0]!.up();
+  const provided: ProvidedStack[] = stacks.map((stack) => ({
+    mode: "local",
+    dataDir: stack.layout.dataDir,
+    endpoints: stack.endpoints(),
+  }));
   project.provide("tandemStacks", provided);
   return async () => {
     if (process.env.TANDEM_TEST_KEEP_STACK !== "1") await Promise.all(stacks.map((stack) => stack.down()));
