@@ -194,16 +194,16 @@ export class SupervisedConsumer {
       ...this.options.consumer,
       retry: { ...REPLACED_ON_CRASH, retries: this.options.retries ?? REPLACED_ON_CRASH.retries },
     });
+    const heartbeats = new HeartbeatAhead(
+      this.options.consumer.heartbeatInterval ?? KAFKAJS_HEARTBEAT_INTERVAL_MS,
+    );
+    consumer.on(consumer.events.HEARTBEAT, () => heartbeats.answered());
     // A crashed consumer has already disconnected (kafkajs does not restart it): a new one takes its place.
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       heartbeats.stop();
       events?.crashed?.(payload.error);
       if (this.consumer === consumer && !this.stopping.signal.aborted) void this.replace();
     });
-    const heartbeats = new HeartbeatAhead(
-      this.options.consumer.heartbeatInterval ?? KAFKAJS_HEARTBEAT_INTERVAL_MS,
-    );
-    consumer.on(consumer.events.HEARTBEAT, () => heartbeats.answered());
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       // Partitions may have moved: where each one's next batch should start is learnt again.
       this.expectedNext.clear();
