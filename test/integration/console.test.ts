@@ -300,6 +300,31 @@ describe("the operator's console", () => {
     await shot(admin, "dlq");
   });
 
+  it("DLQ: a filter's answer stays when the page's slower first load answers after it", async () => {
+    const page = await admin.context().newPage();
+    const isDlq = (url: string, filtered: boolean) =>
+      url.includes("/api/dlq?") && (new URL(url).searchParams.get("reason") !== "") === filtered;
+    const filteredAnswer = page.waitForResponse((response) => isDlq(response.url(), true));
+    const firstLoadAnswer = page.waitForResponse((response) => isDlq(response.url(), false));
+    // The page's first load (no filter; the DLQ above is not empty) is held until the filter has been answered.
+    await page.route("**/api/dlq?**", async (route) => {
+      if (!isDlq(route.request().url(), true)) await filteredAnswer;
+      await route.continue();
+    });
+    await page.goto(`${consoleUrl}/dlq.html`, { waitUntil: "commit" });
+    await page.fill("#reason", `no reason is this ${randomUUID()}`);
+    await page.click("#filter");
+    await filteredAnswer;
+    await firstLoadAnswer;
+    // The stale answer needs no more than its JSON parse to be shown, were it shown.
+    await page.waitForTimeout(1_000);
+    await expect(page.locator("#summary").textContent()).resolves.toMatch(
+      /^0 of the \d+ newest dead letters match/,
+    );
+    await expect(page.locator("#dlq tr").count()).resolves.toBe(1);
+    await page.close();
+  });
+
   it("audit: verify of both sites for the tenant, and a manual catch-up, from the page", async () => {
     await admin.goto(`${consoleUrl}/audit.html`);
     await admin.fill("#tenant", tenant);

@@ -12,11 +12,15 @@ const site = el(
 const reason = el("input", { name: "reason", id: "reason", placeholder: "e.g. invalid-value" });
 const since = el("input", { name: "since", id: "since", type: "datetime-local" });
 const until = el("input", { name: "until", id: "until", type: "datetime-local" });
-const summary = el("div");
+const summary = el("div", { id: "summary" });
 const table = el("div");
 const iso = (local) => (local.value ? new Date(local.value).toISOString() : "");
+// Answers can arrive out of order (the page's first load is slow while the servers read every site's DLQ):
+// only the newest request's answer is shown, so a filter is never answered by an older, unfiltered load.
+let newestLoad = 0;
 
 async function load() {
+  const thisLoad = ++newestLoad;
   const query = new URLSearchParams({
     site: site.value,
     reason: reason.value,
@@ -28,6 +32,7 @@ async function load() {
   show(summary, "Loading…");
   try {
     const result = await api(`/api/dlq?${query}`);
+    if (thisLoad !== newestLoad) return;
     show(
       summary,
       el(
@@ -69,6 +74,7 @@ async function load() {
       ),
     );
   } catch (error) {
+    if (thisLoad !== newestLoad) return;
     show(summary, message(error.message, "error"));
   }
 }
