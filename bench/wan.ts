@@ -3,7 +3,7 @@
  * by side with the floor the link allows.
  *
  *   npx tsx bench/wan.ts [--wan rtt=80ms,jitter=5ms,bandwidth=100mbit] [--rates 5,20] [--seconds 60]
- *                        [--audio-kb 200] [--outage-minutes 10] [--outage-rate 5] [--keep]
+ *                        [--audio-kb 200] [--outage-minutes 10] [--outage-rate 5] [--audio-concurrency 8] [--keep]
  *
  * Setup: a two-site stack (nyc, lon) in `.tandem/bench-wan`, ports 27500 up, with the WAN profile between
  * the sites; the link nyc -> lon; lon's bridge and materializer as operators run them (`tandem run --site
@@ -26,6 +26,8 @@ import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
+import YAML from "yaml";
+import { DEFAULT_TUNING } from "@tandem/config";
 import { createLogger } from "@tandem/runtime";
 import { LocalStack, wanLayoutOf, type SiteEndpoints, type WanProfile } from "@tandem/stack";
 import { continuousLink, localTopology, writeTopologyFile } from "../services/cli/src/local-topology";
@@ -51,6 +53,7 @@ const { values: args } = parseArgs({
     "audio-kb": { type: "string", default: "200" },
     "outage-minutes": { type: "string", default: "10" },
     "outage-rate": { type: "string", default: "5" },
+    "audio-concurrency": { type: "string", default: String(DEFAULT_TUNING.audio.concurrency) },
     keep: { type: "boolean", default: false },
   },
 });
@@ -59,14 +62,19 @@ const runSeconds = Number(args.seconds);
 const audioKb = Number(args["audio-kb"]);
 const outageMs = Number(args["outage-minutes"]) * 60_000;
 const outageRate = Number(args["outage-rate"]);
+const audioConcurrency = Number(args["audio-concurrency"]);
 if (
   rates.some((r) => !(r > 0)) ||
   !(runSeconds > 0) ||
   !(audioKb > 0) ||
   !(outageMs > 0) ||
-  !(outageRate > 0)
+  !(outageRate > 0) ||
+  !Number.isInteger(audioConcurrency) ||
+  !(audioConcurrency > 0)
 ) {
-  throw new Error("--rates, --seconds, --audio-kb, --outage-minutes and --outage-rate must be positive");
+  throw new Error(
+    "--rates, --seconds, --audio-kb, --outage-minutes, --outage-rate and --audio-concurrency must be positive",
+  );
 }
 
 // The benchmark's own clients log warnings only; lon's services log as operators run them.
@@ -222,6 +230,8 @@ async function main(): Promise<void> {
   fs.mkdirSync(DATA_DIR, { recursive: true });
   const topologyFile = path.join(DATA_DIR, "topology.yaml");
   writeTopologyFile(topologyFile, localTopology(endpoints, [continuousLink(ORIGIN, TARGET)]));
+  // The file's tuning section takes durations as text: the one figure changed is appended as YAML.
+  fs.appendFileSync(topologyFile, YAML.stringify({ tuning: { audio: { concurrency: audioConcurrency } } }));
   const recorder = await Recorder.at(origin!);
   const services = startTargetServices(topologyFile, path.join(DATA_DIR, "lon-services.log"));
   const db = new pg.Client({ connectionString: target!.postgres.connectionString });
@@ -309,7 +319,7 @@ async function main(): Promise<void> {
   }
   printSideBySide(
     "Tandem across a WAN (nyc -> lon)",
-    `WAN ${args.wan}; ${audioKb} kB of audio per call; end to end: ${runSeconds} s per rate; drain: the ` +
+    `WAN ${args.wan}; ${audioKb} kB of audio per call, ${audioConcurrency} copies in flight; end to end: ${runSeconds} s per rate; drain: the ` +
       `backlog of ${args["outage-minutes"]} min at ${outageRate} calls/s, from the heal (the last row's max is the drain time)`,
     rows,
   );

@@ -26,8 +26,9 @@ export const DEFAULT_TUNING: Tuning = {
     // grow by a site at each hop, is sent as several record batches rather than refused whole.
     maxRequestBytes: 512 * 1024,
     // A link back after an outage waits at most this for its next attempt: with 60 s, a 10-minute cut's
-    // backlog waited up to a minute after the heal (bench/wan.ts). Kafka clients reconnect within a second.
-    retry: { initialMs: 500, maxMs: 5_000 },
+    // backlog waited up to a minute after the heal, with 5 s about 5 s (bench/wan.ts). Kafka's own clients
+    // wait at most a second between attempts (reconnect.backoff.max.ms).
+    retry: { initialMs: 500, maxMs: 1_000 },
   },
   materializer: {
     topicRefreshMs: 30_000,

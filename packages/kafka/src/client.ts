@@ -70,7 +70,10 @@ export function createKafka(config: KafkaConfig, clientId: string, logger: Logge
     logCreator: logCreator(logger),
     connectionTimeout: 5000,
     requestTimeout: 30000,
-    retry: { initialRetryTime: 300, retries: 5, maxRetryTime: 10_000 },
+    // At most a second between attempts, as Kafka's own clients (retry.backoff.max.ms): a healed link or a
+    // restarted broker is used again within a second, not after a wait of up to 10 s (bench/wan.ts, drain).
+    // Ten retries give up after about 9 s, as five growing to 10 s did.
+    retry: { initialRetryTime: 300, retries: 10, maxRetryTime: 1_000 },
   };
   return new Kafka(options);
 }

@@ -8,7 +8,8 @@ import type { Admin, Consumer, ConsumerConfig, ConsumerRunConfig } from "kafkajs
  * applying its peers' events for good that way, after a Kafka outage.
  */
 export const REPLACED_ON_CRASH: NonNullable<ConsumerConfig["retry"]> = {
-  retries: 5,
+  // About 9 s at most a second apart (the client's retry), before the consumer is replaced.
+  retries: 10,
   restartOnFailure: async () => false,
 };
 

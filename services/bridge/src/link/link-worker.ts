@@ -343,7 +343,9 @@ export class LinkWorker {
         maxBytesPerPartition: tuning.fetchBytesPerPartition,
         sessionTimeout: tuning.sessionTimeoutMs,
       },
-      retries: 8,
+      // About 40 s at most a second apart: a consumer that gives up rejoins as a new member, whose join
+      // waits for the old member's session (30 s) to expire, so a short cut is ridden out in place.
+      retries: 40,
       run: {
         autoCommit: false,
         eachBatchAutoResolve: false,
