@@ -5,9 +5,11 @@ import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Kafka, logLevel } from "kafkajs";
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { bridgeGroupId } from "@tandem/replication";
 import { LocalStack, selectDirections, type SiteEndpoints, type WanControl } from "@tandem/stack";
 import { localTopology, meshLinks } from "../../services/cli/src/local-topology";
-import { recordCallsWithAudio } from "../support/clients";
+import { kafkaFor, recordCallsWithAudio } from "../support/clients";
 import { freshDatabase } from "../support/databases";
 import { waitFor } from "../support/events";
 import { runSite, runTandem, terminateAll } from "../support/processes";
@@ -66,6 +68,29 @@ function kafkaThroughWan(from: string, to: string): Kafka {
   });
 }
 
+/** nyc and lon replicating both ways over the stack's WAN profile, each served by `tandem run`. */
+async function nycAndLonServed(name: string) {
+  expect(runTandem([...stackArgs, "wan", "set", "all", "rtt=80ms,jitter=5ms,bandwidth=100mbit"]).code).toBe(
+    0,
+  );
+  const sites = ["nyc", "lon"];
+  const topology = localTopology({ sites: sites.map(site) }, meshLinks(sites));
+  const databases = await Promise.all(sites.map((id) => freshDatabase(site(id))));
+  topology.sites.forEach((s, i) => {
+    s.postgres = { connectionString: databases[i]!.url };
+  });
+  const topologyFile = path.join(workDir, `${name}.yaml`);
+  writeTopologyFile(topologyFile, topology);
+  const services: ChildProcess[] = sites.map((id) => runSite(topologyFile, id, workDir, name));
+  return {
+    topologyFile,
+    async stop() {
+      await terminateAll(services);
+      for (const db of databases) await db.drop();
+    },
+  };
+}
+
 describe("WAN profile", () => {
   it("carries Kafka through a pair's proxy at the configured RTT; set, cut and heal change it", async () => {
     const topic = `wan-test-${randomUUID()}`;
@@ -119,18 +144,7 @@ describe("WAN profile", () => {
   });
 
   it("a cut pair during a burst of calls with audio: links down with growing lag, nothing lost after heal", async () => {
-    expect(runTandem([...stackArgs, "wan", "set", "all", "rtt=80ms,jitter=5ms,bandwidth=100mbit"]).code).toBe(
-      0,
-    );
-    const sites = ["nyc", "lon"];
-    const topology = localTopology({ sites: sites.map(site) }, meshLinks(sites));
-    const databases = await Promise.all(sites.map((id) => freshDatabase(site(id))));
-    topology.sites.forEach((s, i) => {
-      s.postgres = { connectionString: databases[i]!.url };
-    });
-    const topologyFile = path.join(workDir, "topology.yaml");
-    writeTopologyFile(topologyFile, topology);
-    const services: ChildProcess[] = sites.map((id) => runSite(topologyFile, id, workDir, "wan"));
+    const { topologyFile, stop } = await nycAndLonServed("wan");
     const tenantId = randomUUID();
     const groupId = randomUUID();
     const call = { tenantId, groupId, audioBytes: 200_000 };
@@ -170,8 +184,44 @@ describe("WAN profile", () => {
       expect(verify.code).toBe(0);
       expect(verify.out).toMatch(/no difference/);
     } finally {
-      await terminateAll(services);
-      for (const db of databases) await db.drop();
+      await stop();
     }
   }, 600_000);
+
+  it("a cut shorter than the link's group session: its consumer stays a member, and the calls come after the heal", async () => {
+    const { topologyFile, stop } = await nycAndLonServed("wan-short-cut");
+    const tenantId = randomUUID();
+    const call = { tenantId, groupId: randomUUID(), audioBytes: 20_000 };
+    // lon's bridge pulls nyc->lon from nyc: its consumer group lives at nyc, reached here directly.
+    const admin = kafkaFor(site("nyc")).admin();
+    await admin.connect();
+    const members = async () => {
+      const [group] = (await admin.describeGroups([bridgeGroupId({ from: "nyc", to: "lon" })])).groups;
+      return group!.state === "Stable" ? group!.members.map((m) => m.memberId).sort() : [];
+    };
+    const calls = (count: number) => (r: { code: number | null; out: string }) =>
+      r.code === 0 && new RegExp(`lon\\s+calls ${count}\\s`).test(r.out);
+    const verify = () =>
+      runTandem(["verify", "--config", topologyFile, "--tenant", tenantId, "--grace", "0"]);
+    try {
+      await recordCallsWithAudio(site("nyc"), 3, call);
+      await waitFor(async () => verify(), calls(3), 120_000);
+      const before = await members();
+      expect(before).toHaveLength(1);
+
+      expect(runTandem([...stackArgs, "wan", "cut", "nyc-lon"]).code).toBe(0);
+      await recordCallsWithAudio(site("nyc"), 5, call);
+      // Long enough for kafkajs to give up on a client with its default retries (about 9 s); shorter than
+      // the group session (30 s), so the member that rode it out is still known to the group.
+      await sleep(15_000);
+      expect(runTandem([...stackArgs, "wan", "heal", "nyc-lon"]).code).toBe(0);
+
+      const healed = await waitFor(async () => verify(), calls(8), 120_000);
+      expect(healed.out).toMatch(/no difference/);
+      expect(await members()).toEqual(before);
+    } finally {
+      await admin.disconnect();
+      await stop();
+    }
+  }, 300_000);
 });

@@ -59,8 +59,20 @@ function logCreator(logger: Logger) {
     };
 }
 
-/** A kafkajs client for one site's cluster, with TLS and SASL/SCRAM as configured. */
-export function createKafka(config: KafkaConfig, clientId: string, logger: Logger): Kafka {
+/** Ten retries give up after about 9 s, as five growing to 10 s did. */
+const DEFAULT_RETRIES = 10;
+export const MAX_RETRY_MS = 1_000;
+
+/**
+ * A kafkajs client for one site's cluster, with TLS and SASL/SCRAM as configured. `retries` sets how long it
+ * keeps trying a broker it cannot reach (at most a second apart) before its caller sees the error.
+ */
+export function createKafka(
+  config: KafkaConfig,
+  clientId: string,
+  logger: Logger,
+  retries = DEFAULT_RETRIES,
+): Kafka {
   const options: KafkaJsConfig = {
     clientId,
     brokers: config.brokers,
@@ -72,8 +84,7 @@ export function createKafka(config: KafkaConfig, clientId: string, logger: Logge
     requestTimeout: 30000,
     // At most a second between attempts, as Kafka's own clients (retry.backoff.max.ms): a healed link or a
     // restarted broker is used again within a second, not after a wait of up to 10 s (bench/wan.ts, drain).
-    // Ten retries give up after about 9 s, as five growing to 10 s did.
-    retry: { initialRetryTime: 300, retries: 10, maxRetryTime: 1_000 },
+    retry: { initialRetryTime: 300, retries, maxRetryTime: MAX_RETRY_MS },
   };
   return new Kafka(options);
 }

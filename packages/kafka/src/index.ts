@@ -1,4 +1,4 @@
-export { createKafka } from "./client";
+export { createKafka, MAX_RETRY_MS } from "./client";
 export {
   ensureTopics,
   ensureSiteTopics,

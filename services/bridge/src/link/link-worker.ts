@@ -12,6 +12,7 @@ import {
 import { HEARTBEATS_TOPIC } from "@tandem/events";
 import {
   createKafka,
+  MAX_RETRY_MS,
   ensureSiteTopics,
   groupLagRecords,
   GroupSizeWatch,
@@ -57,6 +58,15 @@ import { TargetTopicSync } from "./topic-sync";
 
 /** How often remote topics take their source's settings again: MirrorMaker 2's default interval. */
 const TOPIC_CONFIG_SYNC_MS = 10 * 60_000;
+
+/**
+ * Retries of a link's consumers, at most a second apart, for longer than their group session: a consumer
+ * that gives up sooner rejoins as a new member, and that join waits for the old member's session to expire
+ * (a 15 s cut kept the link down 15 s after the heal, bench/wan.ts). Given up later, the session has expired.
+ */
+export function consumerRetries(sessionTimeoutMs: number): number {
+  return Math.ceil(sessionTimeoutMs / MAX_RETRY_MS) + 10;
+}
 
 export interface LinkWorkerOptions {
   link: LinkConfig;
@@ -141,6 +151,8 @@ export class LinkWorker {
   private currentState: LinkState = "starting";
   private lastForwardedAt: Date | undefined;
   private lastError: string | undefined;
+  /** What failed since the link last worked (records forwarded, a consumer joined). */
+  private readonly failing = new Set<string>();
   private recordsLost = 0;
 
   constructor(options: LinkWorkerOptions) {
@@ -187,7 +199,15 @@ export class LinkWorker {
       sourceProducer: this.sourceProducer,
       maxRequestBytes: tuning.maxRequestBytes,
     });
-    this.heartbeats = new HeartbeatEmitter(this.sourceProducer, this.id, this.logger);
+    // The consumers ride out a cut in place (consumerRetries): the heartbeat, sent every few seconds, is
+    // what sees the source unreachable first.
+    this.heartbeats = new HeartbeatEmitter(this.sourceProducer, this.id, this.logger, {
+      notSent: (error) => this.failed("heartbeat", error),
+      // A heartbeat taken clears its own failure only: a consumer may be down for another cause.
+      sent: () => {
+        if (this.failing.delete("heartbeat") && this.failing.size === 0) this.working();
+      },
+    });
     this.lag = new LagTracker(this.metrics, this.id);
     const now = options.now ?? (() => new Date());
     this.gates = new StreamGates({
@@ -207,7 +227,14 @@ export class LinkWorker {
       return cap === undefined ? undefined : shareOfCap(cap, consumers, this.instances?.size ?? consumers);
     });
     const consumerTuning = { ...tuning, topicRefreshMs: options.topicRefreshMs ?? tuning.topicRefreshMs };
-    this.streams = Array.from({ length: consumers }, () => this.fetchStream(sourceKafka, consumerTuning));
+    // The consumers' client of their own, as patient as they are (see consumerRetries).
+    const consumerKafka = createKafka(
+      options.source.kafka,
+      bridgeClientId(link),
+      this.logger,
+      consumerRetries(tuning.sessionTimeoutMs),
+    );
+    this.streams = Array.from({ length: consumers }, () => this.fetchStream(consumerKafka, consumerTuning));
     this.setState("starting");
   }
 
@@ -273,12 +300,14 @@ export class LinkWorker {
 
   /** Out of `starting` or `down` once the link works again. */
   private working(): void {
+    this.failing.clear();
     if (this.currentState === "starting" || this.currentState === "down") {
       this.setState(this.gates.allClosed ? "paused" : "running");
     }
   }
 
   private failed(kind: string, error: unknown): void {
+    this.failing.add(kind);
     this.lastError = error instanceof Error ? error.message : String(error);
     this.metrics.errors.inc({ link: this.id, kind });
     if (this.currentState !== "down")
@@ -343,9 +372,7 @@ export class LinkWorker {
         maxBytesPerPartition: tuning.fetchBytesPerPartition,
         sessionTimeout: tuning.sessionTimeoutMs,
       },
-      // About 40 s at most a second apart: a consumer that gives up rejoins as a new member, whose join
-      // waits for the old member's session (30 s) to expire, so a short cut is ridden out in place.
-      retries: 40,
+      retries: consumerRetries(tuning.sessionTimeoutMs),
       run: {
         autoCommit: false,
         eachBatchAutoResolve: false,
