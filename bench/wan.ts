@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/wan.ts [--wan rtt=80ms,jitter=5ms,bandwidth=100mbit] [--rates 5,20] [--seconds 60]
  *                        [--audio-kb 200] [--outage-minutes 10] [--outage-rate 5] [--audio-concurrency 8]
- *                        [--warm-up-seconds 10] [--keep]
+ *                        [--warm-up-seconds 10] [--cut-mode refuse|blackhole] [--keep]
  *
  * Setup: a two-site stack (nyc, lon) in `.tandem/bench-wan`, ports 27500 up, with the WAN profile between
  * the sites; the link nyc -> lon; lon's bridge and materializer as operators run them (`tandem run --site
@@ -16,7 +16,8 @@
  *   (the transfer's completion time in lon's PostgreSQL, on the same clock). Floor: one round trip plus the
  *   audio's transfer time at the bandwidth. Before the first rate, `--warm-up-seconds` of calls at that rate
  *   are recorded and not measured: lon's services are slow for their first seconds of traffic.
- * - **Drain**: the pair nyc-lon is cut (connections refused) for `--outage-minutes` while calls are recorded at
+ * - **Drain**: the pair nyc-lon is cut (`--cut-mode`: connections refused, or a black hole that swallows
+ *   everything on open connections) for `--outage-minutes` while calls are recorded at
  *   `--outage-rate`; then healed. Time from the heal until lon holds every call with its audio, against the
  *   bandwidth floor (the bytes that must cross / the bandwidth).
  */
@@ -31,7 +32,7 @@ import pg from "pg";
 import YAML from "yaml";
 import { DEFAULT_TUNING } from "@tandem/config";
 import { createLogger } from "@tandem/runtime";
-import { LocalStack, wanLayoutOf, type SiteEndpoints, type WanProfile } from "@tandem/stack";
+import { LocalStack, wanLayoutOf, type CutMode, type SiteEndpoints, type WanProfile } from "@tandem/stack";
 import { continuousLink, localTopology, writeTopologyFile } from "../services/cli/src/local-topology";
 import type { RecorderPublisher } from "../services/recorder/src";
 import {
@@ -57,6 +58,7 @@ const { values: args } = parseArgs({
     "outage-rate": { type: "string", default: "5" },
     "audio-concurrency": { type: "string", default: String(DEFAULT_TUNING.audio.concurrency) },
     "warm-up-seconds": { type: "string", default: "10" },
+    "cut-mode": { type: "string", default: "refuse" },
     keep: { type: "boolean", default: false },
   },
 });
@@ -67,6 +69,9 @@ const outageMs = Number(args["outage-minutes"]) * 60_000;
 const outageRate = Number(args["outage-rate"]);
 const audioConcurrency = Number(args["audio-concurrency"]);
 const warmUpSeconds = Number(args["warm-up-seconds"]);
+const CUT_MODES: readonly string[] = ["refuse", "blackhole"] satisfies CutMode[];
+const cutMode = args["cut-mode"] as CutMode;
+if (!CUT_MODES.includes(cutMode)) throw new Error(`--cut-mode is one of ${CUT_MODES.join(", ")}`);
 if (
   rates.some((r) => !(r > 0)) ||
   !(runSeconds > 0) ||
@@ -301,8 +306,10 @@ async function main(): Promise<void> {
       { from: ORIGIN, to: TARGET },
       { from: TARGET, to: ORIGIN },
     ];
-    await control.cut(pair, "refuse");
-    say(`pair ${ORIGIN}-${TARGET} cut for ${args["outage-minutes"]} min, recording at ${outageRate} calls/s`);
+    await control.cut(pair, cutMode);
+    say(
+      `pair ${ORIGIN}-${TARGET} cut (${cutMode}) for ${args["outage-minutes"]} min, recording at ${outageRate} calls/s`,
+    );
     const bytesBefore = recorder.audioBytes;
     const outageIds = await recorder.record(outageRate, outageMs, "outage");
     const backlogBytes = recorder.audioBytes - bytesBefore;
@@ -312,7 +319,7 @@ async function main(): Promise<void> {
     const drainedMs = Math.max(...[...present.values()].map(({ audioAt }) => audioAt)) - healedAt;
     const drainFloorMs = (backlogBytes * 8) / profile.bandwidthKbit;
     rows.push([
-      `drain after ${args["outage-minutes"]} min cut`,
+      `drain after ${args["outage-minutes"]} min cut (${cutMode})`,
       String(outageIds.length),
       "",
       "",
