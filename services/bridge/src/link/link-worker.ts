@@ -64,7 +64,7 @@ const TOPIC_CONFIG_SYNC_MS = 10 * 60_000;
  * that gives up sooner rejoins as a new member, and that join waits for the old member's session to expire
  * (a 15 s cut kept the link down 15 s after the heal, bench/wan.ts). Given up later, the session has expired.
  */
-export function consumerRetries(sessionTimeoutMs: number): number {
+function consumerRetries(sessionTimeoutMs: number): number {
   return Math.ceil(sessionTimeoutMs / MAX_RETRY_MS) + 10;
 }
 
