@@ -32,7 +32,14 @@ import pg from "pg";
 import YAML from "yaml";
 import { DEFAULT_TUNING } from "@tandem/config";
 import { createLogger } from "@tandem/runtime";
-import { LocalStack, wanLayoutOf, type CutMode, type SiteEndpoints, type WanProfile } from "@tandem/stack";
+import {
+  CUT_MODES,
+  LocalStack,
+  wanLayoutOf,
+  type CutMode,
+  type SiteEndpoints,
+  type WanProfile,
+} from "@tandem/stack";
 import { continuousLink, localTopology, writeTopologyFile } from "../services/cli/src/local-topology";
 import type { RecorderPublisher } from "../services/recorder/src";
 import {
@@ -69,7 +76,6 @@ const outageMs = Number(args["outage-minutes"]) * 60_000;
 const outageRate = Number(args["outage-rate"]);
 const audioConcurrency = Number(args["audio-concurrency"]);
 const warmUpSeconds = Number(args["warm-up-seconds"]);
-const CUT_MODES: readonly string[] = ["refuse", "blackhole"] satisfies CutMode[];
 const cutMode = args["cut-mode"] as CutMode;
 if (!CUT_MODES.includes(cutMode)) throw new Error(`--cut-mode is one of ${CUT_MODES.join(", ")}`);
 if (

@@ -8,7 +8,7 @@ export {
 } from "./stack";
 export type { RemoteAddresses, SiteEndpoints, StackEndpoints } from "./endpoints";
 export * from "./wan";
-export { WanControl, type CutMode, type DirectionState, type PlannedProxy } from "./wan-control";
+export { WanControl, CUT_MODES, type CutMode, type DirectionState, type PlannedProxy } from "./wan-control";
 export { ToxiproxyClient, ToxiproxyError, type ToxiproxyProxy } from "./toxiproxy";
 export {
   sitePorts,

@@ -9,7 +9,8 @@ import {
   type WanService,
 } from "./wan";
 
-export type CutMode = "refuse" | "blackhole";
+export const CUT_MODES = ["refuse", "blackhole"] as const;
+export type CutMode = (typeof CUT_MODES)[number];
 
 /** One proxy the WAN needs: where it listens and what it forwards to. */
 export interface PlannedProxy {

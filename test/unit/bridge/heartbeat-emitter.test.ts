@@ -6,23 +6,20 @@ import { testLogger } from "../../support/logger";
 
 const INTERVAL_MS = 5_000;
 
-/** A producer whose sends the test settles one by one, in the order they were made. */
-function pendingSends() {
+/** An emitter started on a producer whose sends the test settles one by one, in the order they were made. */
+function started() {
   const sends: Array<{ topic: string; resolve: () => void; reject: (error: Error) => void }> = [];
   const producer = {
     send: ({ topic }: { topic: string }) =>
       new Promise<void>((resolve, reject) => sends.push({ topic, resolve, reject })),
   } as unknown as Producer;
-  return { producer, sends };
-}
-
-function emitterWith(producer: Producer) {
   const outcomes: string[] = [];
   const emitter = new HeartbeatEmitter(producer, "nyc->lon", testLogger("heartbeat-emitter-test"), {
     sent: () => outcomes.push("sent"),
     notSent: (error) => outcomes.push(`not sent: ${(error as Error).message}`),
   });
-  return { emitter, outcomes };
+  emitter.start(INTERVAL_MS);
+  return { emitter, sends, outcomes };
 }
 
 describe("the link's heartbeat emitter", () => {
@@ -34,9 +31,7 @@ describe("the link's heartbeat emitter", () => {
   });
 
   it("sends a heartbeat to the source's heartbeats topic each interval and reports each one taken", async () => {
-    const { producer, sends } = pendingSends();
-    const { emitter, outcomes } = emitterWith(producer);
-    emitter.start(INTERVAL_MS);
+    const { emitter, sends, outcomes } = started();
     await vi.advanceTimersByTimeAsync(INTERVAL_MS);
     expect(sends.map((s) => s.topic)).toEqual([HEARTBEATS_TOPIC]);
     sends[0]!.resolve();
@@ -48,9 +43,7 @@ describe("the link's heartbeat emitter", () => {
   });
 
   it("reports a heartbeat the source refused", async () => {
-    const { producer, sends } = pendingSends();
-    const { emitter, outcomes } = emitterWith(producer);
-    emitter.start(INTERVAL_MS);
+    const { emitter, sends, outcomes } = started();
     await vi.advanceTimersByTimeAsync(INTERVAL_MS);
     sends[0]!.reject(new Error("Connection error: connect ECONNREFUSED"));
     await vi.advanceTimersByTimeAsync(0);
@@ -59,9 +52,7 @@ describe("the link's heartbeat emitter", () => {
   });
 
   it("reports a heartbeat unanswered for a whole interval at once, without sending another beside it", async () => {
-    const { producer, sends } = pendingSends();
-    const { emitter, outcomes } = emitterWith(producer);
-    emitter.start(INTERVAL_MS);
+    const { emitter, sends, outcomes } = started();
     await vi.advanceTimersByTimeAsync(INTERVAL_MS);
     await vi.advanceTimersByTimeAsync(INTERVAL_MS);
     expect(outcomes).toEqual([`not sent: the source has not taken a heartbeat for ${INTERVAL_MS} ms`]);
@@ -75,9 +66,7 @@ describe("the link's heartbeat emitter", () => {
   });
 
   it("a heartbeat that fails after the link stopped is not reported", async () => {
-    const { producer, sends } = pendingSends();
-    const { emitter, outcomes } = emitterWith(producer);
-    emitter.start(INTERVAL_MS);
+    const { emitter, sends, outcomes } = started();
     await vi.advanceTimersByTimeAsync(INTERVAL_MS);
     emitter.stop();
     sends[0]!.reject(new Error("The producer is disconnected"));

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import {
   LocalStack,
   WanSpecError,
+  CUT_MODES,
   credentialsFile,
   formatBandwidth,
   formatProfile,
@@ -315,9 +316,7 @@ Examples:
     .command("cut")
     .description("cut a pair: its proxies refuse connections (refuse) or swallow all data (blackhole)")
     .argument("<pair>", "<site>-<site> or all")
-    .addOption(
-      new Option("--mode <mode>", "how the link fails").choices(["refuse", "blackhole"]).default("refuse"),
-    )
+    .addOption(new Option("--mode <mode>", "how the link fails").choices(CUT_MODES).default("refuse"))
     .option("--one-way", "only the direction from the first site to the second")
     .action(async (target: string, flags: { mode: CutMode; oneWay?: boolean }) => {
       const local = open();
