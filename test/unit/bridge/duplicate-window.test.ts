@@ -35,3 +35,26 @@ describe("duplicate window", () => {
     expect(() => new DuplicateWindow(0)).toThrow(/capacity/);
   });
 });
+
+describe("duplicate window against the plain list of the last deliveries", () => {
+  it("reports exactly the ids among a partition's last `capacity` deliveries, repeats included", () => {
+    const capacity = 50;
+    const window = new DuplicateWindow(capacity);
+    let seed = 7;
+    const nextId = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return `id-${seed % 120}`;
+    };
+    const lastDeliveries: string[] = [];
+    for (let call = 0; call < 400; call++) {
+      const ids = Array.from({ length: 1 + (call % 9) }, nextId);
+      const expected = ids.filter((id) => {
+        const held = lastDeliveries.includes(id);
+        lastDeliveries.push(id);
+        if (lastDeliveries.length > capacity) lastDeliveries.shift();
+        return held;
+      });
+      expect(window.delivered("p", ids)).toEqual(expected);
+    }
+  });
+});
