@@ -1,13 +1,32 @@
 import { createHash, randomUUID } from "node:crypto";
+import fs from "node:fs";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import type { SiteEndpoints } from "@tandem/stack";
-import { stack } from "../support/stack";
+import { serverLogFile, type SiteEndpoints } from "@tandem/stack";
+import { providedStack, stack } from "../support/stack";
 
 const sites = (await stack()).sites.slice(0, 2);
+
+/** What a server of the lane's local stack wrote to its log while `action` ran. */
+async function loggedDuring(site: string, action: () => Promise<void>): Promise<string> {
+  const provided = providedStack();
+  if (provided.mode !== "local")
+    throw new Error("the servers' logs are read from the local stack's directory");
+  const file = serverLogFile(provided.dataDir, site, "s3");
+  const before = fs.statSync(file).size;
+  await action();
+  const handle = fs.openSync(file, "r");
+  try {
+    const appended = Buffer.alloc(fs.fstatSync(handle).size - before);
+    fs.readSync(handle, appended, 0, appended.length, before);
+    return appended.toString("utf8");
+  } finally {
+    fs.closeSync(handle);
+  }
+}
 
 function kafkaOf(site: SiteEndpoints) {
   return new Kafka({ clientId: "servers-test", brokers: site.kafka.brokers, logLevel: logLevel.NOTHING });
@@ -118,26 +137,49 @@ describe.each(sites)("real servers at $site", (site) => {
   });
 
   it("S3: puts an object and gets it back with the same sha256", async () => {
-    const store = site.objectStore;
-    const s3 = new S3Client({
-      endpoint: store.endpoint,
-      region: store.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey },
-      requestChecksumCalculation: "WHEN_REQUIRED",
-      responseChecksumValidation: "WHEN_REQUIRED",
-    });
+    const s3 = s3Of(site);
     const body = Buffer.alloc(256 * 1024, site.site);
     const sha256 = createHash("sha256").update(body).digest("hex");
     const key = `probe/${randomUUID()}.bin`;
-    await s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: body, Metadata: { sha256 } }));
-    const got = await s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: site.objectStore.bucket, Key: key, Body: body, Metadata: { sha256 } }),
+    );
+    const got = await s3.send(new GetObjectCommand({ Bucket: site.objectStore.bucket, Key: key }));
     const bytes = Buffer.from(await got.Body!.transformToByteArray());
     expect(createHash("sha256").update(bytes).digest("hex")).toBe(sha256);
     expect(got.Metadata?.sha256).toBe(sha256);
     s3.destroy();
   });
+
+  it.runIf(providedStack().mode === "local")(
+    "S3: the local stack's S3Proxy logs no debug lines and no request headers for a PUT and a GET",
+    async () => {
+      const s3 = s3Of(site);
+      const key = `probe/${randomUUID()}.bin`;
+      const logged = await loggedDuring(site.site, async () => {
+        await s3.send(
+          new PutObjectCommand({ Bucket: site.objectStore.bucket, Key: key, Body: Buffer.alloc(64 * 1024) }),
+        );
+        await s3.send(new GetObjectCommand({ Bucket: site.objectStore.bucket, Key: key }));
+      });
+      s3.destroy();
+      expect(logged).not.toMatch(/\bDEBUG\b/);
+      expect(logged).not.toMatch(/Authorization|Signature=/i);
+    },
+  );
 });
+
+function s3Of(site: SiteEndpoints): S3Client {
+  const store = site.objectStore;
+  return new S3Client({
+    endpoint: store.endpoint,
+    region: store.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+}
 
 it("Kafka at two sites are separate clusters", async () => {
   const [a, b] = sites;

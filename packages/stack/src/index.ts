@@ -15,6 +15,7 @@ export {
   bucketName,
   cacheDirOf,
   caCertificateFile,
+  serverLogFile,
   validateSites,
   SERVER_KINDS,
   type ServerKind,

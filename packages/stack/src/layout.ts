@@ -56,6 +56,13 @@ export function serverDir(dataDir: string, site: string, kind: ServerKind): stri
   return path.join(siteDir(dataDir, site), kind);
 }
 
+/** Where a server's output goes, in its directory. */
+export const SERVER_LOG = "server.log";
+
+export function serverLogFile(dataDir: string, site: string, kind: ServerKind): string {
+  return path.join(serverDir(dataDir, site, kind), SERVER_LOG);
+}
+
 /** The stack's certificate authority, shared by every site so that one CA file lets a client reach all. */
 export function tlsDir(dataDir: string): string {
   return path.join(dataDir, "tls");

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { SERVER_LOG } from "./layout";
 
 /** A server process the stack started, remembered by a pid file in its own directory. */
 export interface ManagedProcess {
@@ -14,7 +15,7 @@ export interface ManagedProcess {
 }
 
 const pidFile = (proc: ManagedProcess) => path.join(proc.dir, "server.pid");
-export const logFile = (proc: ManagedProcess) => path.join(proc.dir, "server.log");
+export const logFile = (proc: ManagedProcess) => path.join(proc.dir, SERVER_LOG);
 
 function commandLineOf(pid: number): string | undefined {
   try {
