@@ -21,7 +21,7 @@ export class DuplicateWindow {
 /**
  * A ring of the last deliveries' ids, beside each id's newest position in it. Constant time per id: an
  * insertion-ordered Set whose oldest entry is deleted again and again makes every look-up of its first
- * entry step over the deleted ones (5 % of the bridge's CPU in a catch-up).
+ * entry step over the deleted ones (5 % of the samples in a profile of the bridge's catch-up).
  */
 class RecentDeliveries {
   private readonly ring: string[] = [];
