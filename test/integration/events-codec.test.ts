@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   DecodeError,
   EventCodec,
+  RegistryError,
   SchemaRegistrationError,
   callCompletedSchema,
   schemaIdOf,
@@ -11,6 +12,8 @@ import {
   withSchemaId,
 } from "@tandem/events";
 import type { AvroRecordSchema, CallCompleted, UserChanged } from "@tandem/events";
+import { SchemaTranslator } from "../../services/bridge/src/link/schema-translator";
+import { startHttpFaultProxy } from "../support/http-fault-proxy";
 import { stack } from "../support/stack";
 
 const { sites } = await stack();
@@ -156,6 +159,60 @@ describe("round trip through the registry", () => {
       kind: "CallCompleted",
       event,
     });
+  });
+});
+
+describe("a registry failing while a new subject is created", () => {
+  const levelOf = async (topic: string, registryUrl = home.registry.url) =>
+    (await fetch(`${registryUrl}/config/${encodeURIComponent(subjectFor(topic))}`)).json();
+  const settingTheLevel = (method: string, path: string) => method === "PUT" && path.includes("/config/");
+
+  it("a writer whose setting of the level fails leaves no subject that refuses the next writer", async () => {
+    const proxy = await startHttpFaultProxy(home.registry.url);
+    try {
+      const topic = `${run}lvl.calls.completed`;
+      proxy.failNext(settingTheLevel, 503);
+      await expect(new EventCodec({ host: proxy.url }).register(topic)).rejects.toThrow(RegistryError);
+      const id = await new EventCodec({ host: home.registry.url }).register(topic);
+      expect(await registry.getLatestSchemaId(subjectFor(topic))).toBe(id);
+      expect(await levelOf(topic)).toMatchObject({ compatibilityLevel: COMPATIBILITY.BACKWARD });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a bridge whose setting of the level at the target fails retries, and leaves no subject without it", async () => {
+    const target = away ?? home;
+    const proxy = await startHttpFaultProxy(target.registry.url);
+    try {
+      const sourceTopic = `${run}src.calls.completed`;
+      const targetTopic = `${run}lvl-bridge.calls.completed`;
+      const encoded = await codec.encode(sourceTopic, call());
+      const translator = new SchemaTranslator({ url: home.registry.url }, { url: proxy.url });
+      proxy.failNext(settingTheLevel, 503);
+      await expect(translator.translate(encoded, targetTopic)).rejects.toThrow(/HTTP 503/);
+      const translated = await translator.translate(encoded, targetTopic);
+      const targetCodec = new EventCodec({ host: target.registry.url });
+      expect(schemaIdOf(translated!)).toBe(await targetCodec.register(targetTopic));
+      expect(await levelOf(targetTopic, target.registry.url)).toMatchObject({
+        compatibilityLevel: COMPATIBILITY.BACKWARD,
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a subject another tool created without a level is refused with the way to fix it", async () => {
+    const topic = `${run}nolevel.calls.completed`;
+    const response = await fetch(`${home.registry.url}/subjects/${subjectFor(topic)}/versions`, {
+      method: "POST",
+      headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
+      body: JSON.stringify({ schema: JSON.stringify(callCompletedSchema) }),
+    });
+    expect(response.ok).toBe(true);
+    const refusal = new EventCodec({ host: home.registry.url }).register(topic);
+    await expect(refusal).rejects.toThrow(SchemaRegistrationError);
+    await expect(refusal).rejects.toThrow(`PUT /config/${subjectFor(topic)} {"compatibility":"BACKWARD"}`);
   });
 });
 

@@ -120,6 +120,23 @@ describe.each(sites)("real servers at $site", (site) => {
     expect(await new SchemaRegistry({ host: site.registry.url }).decode(encoded)).toEqual(value);
   });
 
+  it.runIf(providedStack().mode === "local")(
+    "schema registry: the local stack's Apicurio holds fewer PostgreSQL connections than its default of 20",
+    async () => {
+      const client = new pg.Client({ connectionString: site.postgres.connectionString });
+      await client.connect();
+      try {
+        const held = await client.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'registry'",
+        );
+        expect(held.rows[0]!.n).toBeGreaterThan(0);
+        expect(held.rows[0]!.n).toBeLessThan(20);
+      } finally {
+        await client.end();
+      }
+    },
+  );
+
   it("PostgreSQL: writes a row and reads it back", async () => {
     const client = new pg.Client({ connectionString: site.postgres.connectionString });
     await client.connect();

@@ -7,6 +7,7 @@ import type { AvroRecordSchema, EventKind } from "./schemas";
 import type { CallCompleted, TandemEvent, UserChanged } from "./types";
 import { validateCallCompleted, validateUserChanged } from "./validation";
 import type { ValidationError, ValidationIssue, ValidationResult } from "./validation";
+import { ensureBackwardCompatibility, type RegistryEndpoint } from "./subject-compatibility";
 import { oversizedProblem, parseWireFormat } from "./wire-format";
 
 /** Where a record was read: named in every decode error so the record can be found again. */
@@ -116,6 +117,7 @@ interface Reader {
  */
 export class EventCodec {
   private readonly registry: SchemaRegistry;
+  private readonly endpoint: RegistryEndpoint;
   private readonly writerSchemas: Record<EventKind, AvroRecordSchema>;
   private readonly readerTypes: Record<EventKind, Type>;
   private readonly kindsByName: Map<string, EventKind>;
@@ -128,6 +130,7 @@ export class EventCodec {
       clientId: options.clientId ?? "tandem",
       ...(options.auth ? { auth: options.auth } : {}),
     });
+    this.endpoint = { url: options.host, auth: options.auth };
     this.writerSchemas = { ...eventSchemas, ...options.writerSchemas };
     this.readerTypes = {
       CallCompleted: avro.Type.forSchema(eventSchemas.CallCompleted as avro.Schema),
@@ -143,7 +146,7 @@ export class EventCodec {
 
   /**
    * Registers the topic's value schema under `<topic>-value` (BACKWARD compatibility is set on the
-   * subject's first registration) and returns its id. Ids are cached; a failed attempt is not.
+   * subject before its first registration) and returns its id. Ids are cached; a failed attempt is not.
    */
   register(topic: string): Promise<number> {
     const subject = subjectFor(topic);
@@ -229,17 +232,18 @@ export class EventCodec {
   }
 
   private async registerSubject(subject: string, kind: EventKind): Promise<number> {
-    const attempt = async () =>
-      (
+    const attempt = async () => {
+      await ensureBackwardCompatibility(this.endpoint, subject);
+      return (
         await this.registry.register(this.writerSchemas[kind], {
           subject,
           compatibility: COMPATIBILITY.BACKWARD,
         })
       ).id;
-    // Clients registering a new subject at once each set its compatibility level: the registry refuses
-    // all but one with a 409 although every registration went through, and a client that looks between
-    // another's registration and its setting of the level reads the global default. Both settle within
-    // moments; a schema that is truly incompatible, or a subject really set to another level, still fails.
+    };
+    // A client that registers a new subject while another sets its level can still meet the registry's
+    // refusal (409) or read the level between the two; both settle within moments. A schema that is truly
+    // incompatible, or a subject really set to another level, still fails.
     try {
       return await retryWithBackoff(attempt, {
         maxAttempts: 6,
@@ -323,7 +327,8 @@ function registrationError(subject: string, error: unknown): Error {
     return new SchemaRegistrationError(
       "compatibility-mismatch",
       subject,
-      `the subject exists with another compatibility level than BACKWARD (${error.message})`,
+      `the subject exists with another compatibility level than BACKWARD (${error.message}); Tandem's ` +
+        `subjects are BACKWARD: set it with PUT /config/${subject} {"compatibility":"BACKWARD"}`,
       error,
     );
   }

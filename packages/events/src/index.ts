@@ -9,3 +9,4 @@ export * from "./audio-key";
 export * from "./wire-format";
 export * from "./codec";
 export * from "./identity-peek";
+export * from "./subject-compatibility";

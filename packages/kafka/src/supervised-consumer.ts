@@ -10,7 +10,7 @@ import type {
   TopicPartitionOffsetAndMetadata,
 } from "kafkajs";
 import type { LostRange } from "@tandem/replication";
-import { DEFAULT_BACKOFF, backoffDelay, retryWithBackoff, type BackoffPolicy } from "@tandem/runtime";
+import { backoffDelay, retryWithBackoff, type BackoffPolicy } from "@tandem/runtime";
 import { BackgroundCommits } from "./background-commits";
 import { REPLACED_ON_CRASH, runConsumer } from "./consumers";
 import { HeartbeatAhead, KAFKAJS_HEARTBEAT_INTERVAL_MS } from "./heartbeat-ahead";
@@ -30,7 +30,7 @@ export interface SupervisedConsumerOptions {
   /** The topics to consume: asked at each start, and every `topicRefreshMs` when given (a change resubscribes). */
   wantedTopics: () => Promise<string[]>;
   topicRefreshMs?: number;
-  /** Between attempts to replace a consumer, and between attempts of a batch. */
+  /** Between attempts to replace a consumer, and between attempts of a batch (SUPERVISED_BACKOFF if not given). */
   backoff?: BackoffPolicy;
   /**
    * Told, before the batch after it is handled, of records that retention deleted before the group read
@@ -51,6 +51,12 @@ export interface SupervisedConsumerOptions {
     commitFailed?: (error: unknown) => void;
   };
 }
+
+/**
+ * Kafka's own clients reconnect within a second of a broker's return (reconnect.backoff.max.ms); waits
+ * doubling up to a minute had a consumer replaced after a broker restart come back up to a minute late.
+ */
+const SUPERVISED_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 5_000, multiplier: 2, jitter: 0.5 };
 
 /**
  * A long-lived kafkajs consumer that its owner keeps running: kafkajs never restarts it (see
@@ -160,7 +166,7 @@ export class SupervisedConsumer {
       signal?: AbortSignal;
     } = {},
   ): Promise<T | undefined> {
-    const policy = options.policy ?? this.options.backoff ?? DEFAULT_BACKOFF;
+    const policy = options.policy ?? this.options.backoff ?? SUPERVISED_BACKOFF;
     const abandoned = () =>
       this.stopping.signal.aborted ||
       options.signal?.aborted === true ||
@@ -391,7 +397,7 @@ export class SupervisedConsumer {
         this.consumer = undefined;
         this.subscribed = [];
         await retryWithBackoff(() => this.startConsumer(), {
-          policy: this.options.backoff,
+          policy: this.options.backoff ?? SUPERVISED_BACKOFF,
           signal: this.stopping.signal,
           onRetry: (attempt, error) => this.options.events?.replacementFailed?.(attempt, error),
         });

@@ -8,6 +8,17 @@ export function registryUrl(port: number): string {
   return `http://127.0.0.1:${port}/apis/ccompat/v7`;
 }
 
+/**
+ * Apicurio opens 20 connections at start and gives up on its first query after 5 s without one: on a
+ * machine busy starting other servers it exited while starting. A few connections, and time to open them.
+ */
+const DATASOURCE_POOL = [
+  "-Dapicurio.datasource.jdbc.initial-size=2",
+  "-Dapicurio.datasource.jdbc.min-size=2",
+  "-Dapicurio.datasource.jdbc.max-size=20",
+  "-Dquarkus.datasource.postgresql.jdbc.acquisition-timeout=60S",
+];
+
 /** Apicurio Registry, storing schemas in the site's PostgreSQL so that ids survive a restart. */
 export function registryServer(ctx: SiteContext): LocalServer {
   const dir = serverDir(ctx.dataDir, ctx.site, "registry");
@@ -33,7 +44,13 @@ export function registryServer(ctx: SiteContext): LocalServer {
       startDetached(
         proc,
         runtime.java,
-        ["-Xmx384m", `-Dtandem.stack.dir=${dir}`, "-jar", runtime.artifacts.apicurioRunner],
+        [
+          "-Xmx384m",
+          `-Dtandem.stack.dir=${dir}`,
+          ...DATASOURCE_POOL,
+          "-jar",
+          runtime.artifacts.apicurioRunner,
+        ],
         env,
       );
     },

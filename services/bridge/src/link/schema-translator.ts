@@ -1,5 +1,15 @@
 import type { RegistryConfig } from "@tandem/config";
-import { eventKindForTopic, eventSchemas, parseWireFormat, subjectFor, withSchemaId } from "@tandem/events";
+import { registryAuthOf } from "@tandem/config";
+import {
+  ensureBackwardCompatibility,
+  eventKindForTopic,
+  eventSchemas,
+  parseWireFormat,
+  registryHeaders,
+  subjectFor,
+  withSchemaId,
+  type RegistryEndpoint,
+} from "@tandem/events";
 import { PermanentError } from "@tandem/runtime";
 
 /** A record the translator can never translate: retrying gives the same answer, so it goes to the DLQ. */
@@ -8,12 +18,6 @@ export class UntranslatableRecord extends PermanentError {
     super(message);
     this.name = "UntranslatableRecord";
   }
-}
-
-function authHeaders(registry: RegistryConfig): Record<string, string> {
-  if (registry.username === undefined) return {};
-  const token = Buffer.from(`${registry.username}:${registry.password ?? ""}`).toString("base64");
-  return { authorization: `Basic ${token}` };
 }
 
 function fullName(schema: { name?: unknown; namespace?: unknown }): string | undefined {
@@ -42,12 +46,16 @@ export class SchemaTranslator {
   private readonly targetIds = new Map<string, Promise<number>>();
   private readonly sourceSchemas = new Map<number, Promise<{ schema: string; schemaType?: string }>>();
   private readonly configured = new Set<string>();
+  private readonly sourceEndpoint: RegistryEndpoint;
+  private readonly targetEndpoint: RegistryEndpoint;
   readonly identity: boolean;
 
   constructor(
     private readonly source: RegistryConfig,
     private readonly target: RegistryConfig,
   ) {
+    this.sourceEndpoint = { url: source.url, auth: registryAuthOf(source) };
+    this.targetEndpoint = { url: target.url, auth: registryAuthOf(target) };
     this.identity = source.url.replace(/\/+$/, "") === target.url.replace(/\/+$/, "");
   }
 
@@ -81,20 +89,12 @@ export class SchemaTranslator {
         `schema id ${sourceId} is ${written ?? "not an Avro record"}, but ${topic} carries ${expected}`,
       );
     }
-    const base = this.target.url.replace(/\/+$/, "");
-    const headers = { "content-type": "application/vnd.schemaregistry.v1+json", ...authHeaders(this.target) };
     if (!this.configured.has(subject)) {
-      const subjects = await fetch(`${base}/subjects`, { headers });
-      const known = subjects.ok ? ((await subjects.json()) as string[]) : [];
-      if (!known.includes(subject)) {
-        await fetch(`${base}/config/${encodeURIComponent(subject)}`, {
-          method: "PUT",
-          headers,
-          body: JSON.stringify({ compatibility: "BACKWARD" }),
-        });
-      }
+      await ensureBackwardCompatibility(this.targetEndpoint, subject);
       this.configured.add(subject);
     }
+    const base = this.target.url.replace(/\/+$/, "");
+    const headers = registryHeaders(this.targetEndpoint);
     const response = await fetch(`${base}/subjects/${encodeURIComponent(subject)}/versions`, {
       method: "POST",
       headers,
@@ -113,7 +113,9 @@ export class SchemaTranslator {
     if (schema === undefined) {
       schema = (async () => {
         const base = this.source.url.replace(/\/+$/, "");
-        const response = await fetch(`${base}/schemas/ids/${id}`, { headers: authHeaders(this.source) });
+        const response = await fetch(`${base}/schemas/ids/${id}`, {
+          headers: registryHeaders(this.sourceEndpoint),
+        });
         const body = await response.text();
         if (response.status === 404)
           throw new UntranslatableRecord(`schema id ${id} is unknown at the source registry`);

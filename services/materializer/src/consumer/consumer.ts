@@ -121,6 +121,7 @@ export async function startEventConsumer(deps: {
       eachBatch,
     },
     fromBeginning: options.fromBeginning,
+    backoff: batchPolicy,
     wantedTopics: async () => topicsAtSite(await admin.listTopics(), site),
     topicRefreshMs: options.topicRefreshMs,
     // Events that can no longer be applied are never skipped silently (`tandem status` reports them).
