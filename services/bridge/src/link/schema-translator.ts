@@ -1,5 +1,4 @@
-import type { RegistryConfig } from "@tandem/config";
-import { registryAuthOf } from "@tandem/config";
+import { registryAuthOf, type RegistryConfig } from "@tandem/config";
 import {
   ensureBackwardCompatibility,
   eventKindForTopic,
