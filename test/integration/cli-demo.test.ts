@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, expect, it } from "vitest";
@@ -11,7 +12,14 @@ const consoleAddress = `127.0.0.1:${DEMO_BASE_PORT + 90}`;
 /** The README's first command, end to end, on a two-site stack of its own (not the shared test stack). */
 const dataDir = laneDataDir("test-demo");
 
+let demo: ChildProcess | undefined;
+
 afterAll(async () => {
+  // A demo still running when the test gave up would go on using the next run's servers on these ports.
+  if (demo !== undefined && demo.exitCode === null && demo.signalCode === null) {
+    demo.kill("SIGKILL");
+    await exited(demo);
+  }
   await new LocalStack({ dataDir }).down();
 });
 
@@ -19,7 +27,7 @@ it("tandem demo records at both sites, replicates both ways, converges and says 
   fs.mkdirSync(dataDir, { recursive: true });
   const logFile = path.join(dataDir, "demo-output.log");
   fs.rmSync(logFile, { force: true });
-  const demo = spawnTandem(
+  demo = spawnTandem(
     [
       "demo",
       "--data-dir",

@@ -50,16 +50,43 @@ export async function runDemo(options: DemoOptions, interrupted: AbortSignal): P
   );
   say(`services log to ${path.relative(process.cwd(), options.logFile)}`);
 
+  // Whatever has started is stopped on the way out, a failure included: a running service would keep the
+  // process alive after the error was printed (a demo whose first query timed out never exited).
+  const stops: Array<() => Promise<unknown>> = [];
+  try {
+    return await demonstrate(options, topology, logger, say, interrupted, stops);
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
+  }
+}
+
+async function demonstrate(
+  options: DemoOptions,
+  topology: ReturnType<typeof localTopology>,
+  logger: pino.Logger,
+  say: (line: string) => void,
+  interrupted: AbortSignal,
+  stops: Array<() => Promise<unknown>>,
+): Promise<VerifyReport> {
   // The bridge first: it creates the remote topics that the materializers then subscribe to at once.
   const bridge = await runBridge({ topology, logger: logger.child({ component: "bridge" }) });
+  stops.push(() => bridge.stop());
   await bridge.ready;
-  const materializers = await Promise.all(
+  const materializers = await Promise.allSettled(
     options.sites.map((siteId) =>
       runMaterializer({ topology, siteId, logger: logger.child({ site: siteId }) }),
     ),
   );
-  const pools = new Map(topology.sites.map((site) => [site.id, createPool(site.postgres, 2)]));
+  for (const started of materializers) {
+    if (started.status === "fulfilled") stops.push(() => started.value.stop());
+  }
+  for (const started of materializers) if (started.status === "rejected") throw started.reason;
+  // A connection waits longer than the services' 5 s: on a machine busy starting servers it took more.
+  const pools = new Map(topology.sites.map((site) => [site.id, createPool(site.postgres, 2, 30_000)]));
+  stops.push(() => Promise.all([...pools.values()].map((p) => p.end())));
   const operatorConsole = await startConsole(topology, options, say);
+  if (operatorConsole !== undefined) stops.push(() => operatorConsole.stop());
   // Calls already in the databases from earlier runs: the convergence check counts from here.
   const baseline = new Map((await siteFigures(pools, new Map())).map((site) => [site.site, site.localCalls]));
   say(`recorder seed ${options.seed} (--seed ${options.seed} records the same calls on a fresh stack)`);
@@ -77,6 +104,7 @@ export async function runDemo(options: DemoOptions, interrupted: AbortSignal): P
       onProgress: (stats) => recorded.set(siteId, stats),
     }),
   );
+  stops.push(() => Promise.all(recorders.map((r) => r.stop())));
 
   const started = Date.now();
   let phase = "recording";
@@ -94,50 +122,42 @@ export async function runDemo(options: DemoOptions, interrupted: AbortSignal): P
     drawn = options.out.isTTY ? lines.length : 0;
   };
   const ticker = setInterval(() => void draw(), options.out.isTTY ? 1000 : 5000);
+  stops.push(async () => clearInterval(ticker));
 
-  try {
-    await Promise.race([
-      Promise.all(recorders.map((r) => r.done)),
-      new Promise<void>((resolve) => interrupted.addEventListener("abort", () => resolve(), { once: true })),
-    ]);
-    phase = "stopping recorders";
-    await Promise.all(recorders.map((r) => r.stop()));
-    for (const [index, run] of recorders.entries()) recorded.set(options.sites[index]!, await run.done);
+  await Promise.race([
+    Promise.all(recorders.map((r) => r.done)),
+    new Promise<void>((resolve) => interrupted.addEventListener("abort", () => resolve(), { once: true })),
+  ]);
+  phase = "stopping recorders";
+  await Promise.all(recorders.map((r) => r.stop()));
+  for (const [index, run] of recorders.entries()) recorded.set(options.sites[index]!, await run.done);
 
-    phase = "converging";
-    // Every published call must be in its own site's database, nothing pending and no link behind, before
-    // the audit: otherwise an event still on its way to every database would go unseen.
-    const settled = async () => {
-      const figures = await siteFigures(pools, recorded);
-      const linksIdle = bridge.status().every((link) => link.lagRecords === 0);
-      return (
-        linksIdle &&
-        figures.every(
-          (site) =>
-            site.localCalls === (baseline.get(site.site) ?? 0) + site.recorded && site.audioPending === 0,
-        )
-      );
-    };
-    const deadline = Date.now() + options.settleTimeoutSeconds * 1000;
-    let report: VerifyReport;
-    let converged: boolean;
-    for (;;) {
-      report = await verifySites(topology, options.sites);
-      converged = report.consistent && (await settled());
-      if (converged || Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-    }
-    phase = converged ? "converged" : "not converged";
-    await draw();
-    return { ...report, consistent: converged };
-  } finally {
-    clearInterval(ticker);
-    await operatorConsole?.stop();
-    await bridge.stop();
-    await Promise.all(materializers.map((m) => m.stop()));
-    await Promise.all([...pools.values()].map((p) => p.end()));
-    logger.flush();
+  phase = "converging";
+  // Every published call must be in its own site's database, nothing pending and no link behind, before
+  // the audit: otherwise an event still on its way to every database would go unseen.
+  const settled = async () => {
+    const figures = await siteFigures(pools, recorded);
+    const linksIdle = bridge.status().every((link) => link.lagRecords === 0);
+    return (
+      linksIdle &&
+      figures.every(
+        (site) =>
+          site.localCalls === (baseline.get(site.site) ?? 0) + site.recorded && site.audioPending === 0,
+      )
+    );
+  };
+  const deadline = Date.now() + options.settleTimeoutSeconds * 1000;
+  let report: VerifyReport;
+  let converged: boolean;
+  for (;;) {
+    report = await verifySites(topology, options.sites);
+    converged = report.consistent && (await settled());
+    if (converged || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
   }
+  phase = converged ? "converged" : "not converged";
+  await draw();
+  return { ...report, consistent: converged };
 }
 
 /** The console beside the demo; a demo without it (its port taken) still runs. */
