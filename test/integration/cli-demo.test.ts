@@ -1,8 +1,9 @@
 import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { LocalStack } from "@tandem/stack";
+import { ownStackTurn } from "../support/own-stack-turn";
 import { exited, spawnTandem } from "../support/processes";
 import { logsLeakingSecrets, stackSecrets } from "../support/secrets";
 import { DEMO_BASE_PORT, laneDataDir } from "../support/test-stack";
@@ -13,6 +14,11 @@ const consoleAddress = `127.0.0.1:${DEMO_BASE_PORT + 90}`;
 const dataDir = laneDataDir("test-demo");
 
 let demo: ChildProcess | undefined;
+let releaseTurn: (() => void) | undefined;
+
+beforeAll(async () => {
+  releaseTurn = await ownStackTurn();
+}, 900_000);
 
 afterAll(async () => {
   // A demo still running when the test gave up would go on using the next run's servers on these ports.
@@ -20,7 +26,11 @@ afterAll(async () => {
     demo.kill("SIGKILL");
     await exited(demo);
   }
-  await new LocalStack({ dataDir }).down();
+  try {
+    await new LocalStack({ dataDir }).down();
+  } finally {
+    releaseTurn?.();
+  }
 });
 
 it("tandem demo records at both sites, replicates both ways, converges and says so", async () => {

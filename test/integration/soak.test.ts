@@ -8,6 +8,7 @@ import { localTopology, meshLinks } from "../../services/cli/src/local-topology"
 import { formatSoakReport } from "../support/soak/report";
 import { runSoak } from "../support/soak/soak";
 import { freshDatabase } from "../support/databases";
+import { ownStackTurn } from "../support/own-stack-turn";
 import { logsLeakingSecrets, stackSecrets } from "../support/secrets";
 import { SOAK_BASE_PORT, TEST_SITES, laneDataDir } from "../support/test-stack";
 
@@ -27,13 +28,19 @@ const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tandem-soak-"));
 const logger = createLogger("soak-test");
 logger.level = "error";
 let endpoints: StackEndpoints;
+let releaseTurn: (() => void) | undefined;
 
 beforeAll(async () => {
+  releaseTurn = await ownStackTurn();
   endpoints = await soakStack.up();
-});
+}, 900_000);
 
 afterAll(async () => {
-  await soakStack.down();
+  try {
+    await soakStack.down();
+  } finally {
+    releaseTurn?.();
+  }
 });
 
 it("converges after a minute and a half of overlapping faults, with no call lost or duplicated", async () => {

@@ -41,7 +41,8 @@ import { WanControl, type PlannedProxy } from "./wan-control";
 
 export const DEFAULT_BASE_PORT = 29000;
 export const DEFAULT_SITES = ["nyc", "lon"];
-const READY_TIMEOUT_MS = 180_000;
+// Generous: a JVM that is still running may take minutes to answer on a machine busy starting others.
+const READY_TIMEOUT_MS = 300_000;
 
 export interface StackOptions {
   dataDir: string;

@@ -41,7 +41,8 @@ export async function verifySites(
     siteIds.map((id) => {
       const site = topology.sites.find((s) => s.id === id);
       if (site === undefined) throw new Error(`site "${id}" is not in the topology`);
-      return [id, createPool(site.postgres, 2)];
+      // A one-shot audit waits for a busy server rather than failing the run after the default 5 s.
+      return [id, createPool(site.postgres, 2, 30_000)];
     }),
   );
   try {
