@@ -1,15 +1,44 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 // Every stack of the run (both lanes' and those the tests start) keeps the servers' jars and Toxiproxy in one
 // cache, downloaded and built once (packages/stack reads it; workers and the tandem processes they start inherit it).
 process.env.TANDEM_STACK_CACHE ??= path.resolve(".tandem/stack-cache");
+
+const isIntegrationFile = (name: string) => (spec: TestSpecification) =>
+  spec.moduleId.endsWith(`/test/integration/${name}`);
+const isSoak = isIntegrationFile("soak.test.ts");
+const isDemo = isIntegrationFile("cli-demo.test.ts");
+
+/**
+ * Vitest's order (larger or longer files first), with the two files that start a stack of their own far
+ * apart: they take turns (test/support/own-stack-turn.ts), and side by side one worker would wait minutes for
+ * the other. The soak goes after the first quarter of the integration files, not first, where it would start
+ * its stack while the second lane starts its own; the demo goes after the other integration files.
+ */
+class OwnStacksApart extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const others = sorted.filter((spec) => !isSoak(spec) && !isDemo(spec));
+    const quarter = Math.ceil(others.filter((spec) => spec.project.name === "integration").length / 4);
+    const integrationEnd = others.findLastIndex((spec) => spec.project.name === "integration") + 1;
+    return [
+      ...others.slice(0, quarter),
+      ...sorted.filter(isSoak),
+      ...others.slice(quarter, integrationEnd),
+      ...sorted.filter(isDemo),
+      ...others.slice(integrationEnd),
+    ];
+  }
+}
 
 export default defineConfig({
   test: {
     // One worker per lane of integration files; each worker's VITEST_POOL_ID is its lane. test/support/test-stack.ts
     // reads the same variable and refuses any count but 1 or 2.
     maxWorkers: Number(process.env.TANDEM_TEST_LANES ?? 2),
+    sequence: { sequencer: OwnStacksApart },
     projects: [
       {
         test: {
