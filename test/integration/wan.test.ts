@@ -7,9 +7,10 @@ import { Kafka, logLevel } from "kafkajs";
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { bridgeGroupId } from "@tandem/replication";
-import { LocalStack, selectDirections, type SiteEndpoints, type WanControl } from "@tandem/stack";
+import { LocalStack, proxyName, selectDirections, type SiteEndpoints, type WanControl } from "@tandem/stack";
+import { AtLeastOnceDelivery } from "../../services/bridge/src/link/at-least-once";
 import { localTopology, meshLinks } from "../../services/cli/src/local-topology";
-import { kafkaFor, recordCallsWithAudio } from "../support/clients";
+import { kafkaFor, readTopic, recordCallsWithAudio } from "../support/clients";
 import { freshDatabase } from "../support/databases";
 import { waitFor } from "../support/events";
 import { runSite, runTandem, terminateAll } from "../support/processes";
@@ -224,4 +225,59 @@ describe("WAN profile", () => {
       await stop();
     }
   }, 300_000);
+
+  it("at-least-once: an acknowledgement lost on the way back, then another batch: a new producer id writes it, nothing lost", async () => {
+    expect(runTandem([...stackArgs, "wan", "set", "nyc-lon", "rtt=80ms,jitter=0ms"]).code).toBe(0);
+    const topic = `lost-ack-${randomUUID()}`;
+    // An idempotent producer needs retries; one, so that a lost acknowledgement fails the batch in seconds.
+    const via = site("lon").reachedFrom!.nyc!;
+    const kafka = new Kafka({
+      clientId: "wan-test-lost-ack",
+      brokers: via.kafka.brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 1, initialRetryTime: 100 },
+      requestTimeout: 3000,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const delivery = new AtLeastOnceDelivery(kafka, 1);
+    const batch = (...values: string[]) => [[{ topic, messages: values.map((value) => ({ value })) }]];
+    const proxy = proxyName({ from: "nyc", to: "lon" }, "kafka");
+    const lostAcks = {
+      name: "lost-acks",
+      type: "timeout" as const,
+      stream: "downstream" as const,
+      attributes: { timeout: 0 },
+    };
+    try {
+      await delivery.connect();
+      const writer = await delivery.writer();
+      await writer.deliver(batch("a"), "1");
+      // The broker writes b1 and b2; its answer never comes back, so the producer counts them as not sent.
+      await wan.client.putToxic(proxy, lostAcks, []);
+      try {
+        await expect(writer.deliver(batch("b1", "b2"), "3")).rejects.toThrow();
+      } finally {
+        await wan.client.deleteToxic(proxy, lostAcks.name);
+      }
+      // A batch cut otherwise (as after a rebalance) reuses the sequence the broker already holds.
+      const refusals: unknown[] = [];
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const error = await writer.deliver(batch("c"), "4").then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        if (error === undefined) break;
+        refusals.push(error);
+      }
+      expect(refusals.map((e) => (e as { type?: string }).type)).toEqual(["OUT_OF_ORDER_SEQUENCE_NUMBER"]);
+      const values = (await readTopic(site("lon"), topic)).map((m) => m.value?.toString());
+      expect(values).toEqual(["a", "b1", "b2", "c"]);
+    } finally {
+      await delivery.disconnect();
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await admin.disconnect();
+    }
+  });
 });

@@ -43,3 +43,11 @@ export class FencedError extends Error {
     this.name = "FencedError";
   }
 }
+
+/** Whether a Kafka error code is among `codes`, anywhere in the error's chain of causes (kafkajs wraps). */
+export function hasKafkaErrorCode(error: unknown, codes: ReadonlySet<number>): boolean {
+  for (let e = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    if (codes.has((e as { code?: number }).code ?? -1)) return true;
+  }
+  return false;
+}

@@ -1,18 +1,17 @@
 import type { Admin, Kafka, Producer, TopicMessages, Transaction } from "kafkajs";
 import type { Logger } from "@tandem/runtime";
-import { FencedError, type Delivery, type PartitionWriter, type SourcePartition } from "./delivery";
+import {
+  FencedError,
+  hasKafkaErrorCode,
+  type Delivery,
+  type PartitionWriter,
+  type SourcePartition,
+} from "./delivery";
 
 const partitionKey = ({ topic, partition }: SourcePartition) => `${topic}\u0000${partition}`;
 
 /** kafkajs names the old code (47); brokers send PRODUCER_FENCED (90) to newer clients. */
 const FENCED_CODES = new Set([47, 90]);
-
-function isFenced(error: unknown): boolean {
-  for (let e = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
-    if (FENCED_CODES.has((e as { code?: number }).code ?? -1)) return true;
-  }
-  return false;
-}
 
 /**
  * One target transaction per batch, holding its records and the source offsets (in the target's
@@ -142,7 +141,7 @@ class TransactionalWriter implements PartitionWriter {
     } catch (error) {
       await transaction?.abort().catch(() => {});
       // Fenced by this process's own successor (a new assignment) is no news; by another instance, it is.
-      const fenced = isFenced(error) && this.current();
+      const fenced = hasKafkaErrorCode(error, FENCED_CODES) && this.current();
       // Whether or not the commit landed, the successor reads the position again.
       await this.close();
       if (fenced) throw new FencedError(this.at, error);
