@@ -54,8 +54,11 @@ afterAll(async () => {
   fs.rmSync(workDir, { recursive: true, force: true });
 });
 
-/** A producer at `from` writing to `to`'s Kafka through the WAN, failing fast instead of retrying. */
-function kafkaThroughWan(from: string, to: string): Kafka {
+/**
+ * A client at `from` of `to`'s Kafka through the WAN, failing fast instead of retrying (an idempotent producer
+ * needs at least one retry).
+ */
+function kafkaThroughWan(from: string, to: string, retries = 0): Kafka {
   const target = site(to);
   const via = target.reachedFrom?.[from];
   if (via === undefined) throw new Error(`${to} has no WAN address for ${from}`);
@@ -63,7 +66,7 @@ function kafkaThroughWan(from: string, to: string): Kafka {
     clientId: `wan-test-${from}`,
     brokers: via.kafka.brokers,
     logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
+    retry: { retries, initialRetryTime: 100 },
     connectionTimeout: 3000,
     requestTimeout: 3000,
   });
@@ -233,15 +236,8 @@ describe("WAN profile", () => {
   it("at-least-once: an acknowledgement lost on the way back, then another batch: a new producer id writes it, nothing lost", async () => {
     expect(runTandem([...stackArgs, "wan", "set", "nyc-lon", "rtt=80ms,jitter=0ms"]).code).toBe(0);
     const topic = `lost-ack-${randomUUID()}`;
-    // An idempotent producer needs retries; one, so that a lost acknowledgement fails the batch in seconds.
-    const via = site("lon").reachedFrom!.nyc!;
-    const kafka = new Kafka({
-      clientId: "wan-test-lost-ack",
-      brokers: via.kafka.brokers,
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 1, initialRetryTime: 100 },
-      requestTimeout: 3000,
-    });
+    // One retry, so that a lost acknowledgement fails the batch in seconds.
+    const kafka = kafkaThroughWan("nyc", "lon", 1);
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
