@@ -5,7 +5,7 @@ import { DLQ_TOPIC } from "@tandem/events";
 import type { ObjectStore } from "@tandem/object-store";
 import type { Logger } from "@tandem/runtime";
 import { retryWithBackoff, type Throttle } from "@tandem/runtime";
-import { afterFailure, failureReason, type TransferOptions } from "../core/transfer";
+import { afterFailure, failureReason, metOnlyOutage, type TransferOptions } from "../core/transfer";
 import { dlqMessageForAudio } from "../consumer/dlq";
 import { claimTransfers, markPresent, recordDlq, recordFailure, type ClaimedTransfer } from "../db/transfers";
 import type { MaterializerMetrics } from "../metrics";
@@ -72,7 +72,12 @@ export function startTransferWorkers(deps: {
       return;
     }
     const reason = failureReason(result.outcomes);
-    const decision = afterFailure(transfer.attempts, new Date(), options);
+    const outage = metOnlyOutage(result.outcomes, deps.site, transfer.originSite);
+    const decision = afterFailure(
+      { attempts: transfer.attempts, earlierOutages: transfer.outages, outage },
+      new Date(),
+      options,
+    );
     if (decision.kind === "fail") {
       // Dead-lettered before it is marked failed: a crash in between repeats the DLQ record, never loses it.
       await persist("audio dead letter", () =>
@@ -90,7 +95,7 @@ export function startTransferWorkers(deps: {
     } else {
       logger.warn(
         { callId: transfer.callId, attempts: transfer.attempts, reason },
-        "audio transfer retried later",
+        outage ? "audio transfer waits for an unreachable store" : "audio transfer retried later",
       );
     }
     await persist("audio retry", () =>

@@ -36,26 +36,54 @@ export function copySources(input: {
   return sources;
 }
 
-export type FailureDecision = { kind: "retry"; nextAttemptAt: Date } | { kind: "fail" };
+export type FailureDecision = { kind: "retry"; nextAttemptAt: Date; outage: boolean } | { kind: "fail" };
+
+/** A failed attempt, as the budget sees it. */
+export interface FailedAttempt {
+  /** Attempts so far, this one included: the backoff grows with them. */
+  attempts: number;
+  /** Of those, the attempts before this one that met only an outage. */
+  earlierOutages: number;
+  /** This attempt met only an outage (`metOnlyOutage`). */
+  outage: boolean;
+}
 
 /**
- * After attempt number `attempts` (1-based) failed: wait with capped exponential backoff (half of each
- * delay random), or give up once the budget is spent.
+ * After a failed attempt: wait with capped exponential backoff (half of each delay random), or give up
+ * once the budget is spent. Attempts that met only an outage do not spend it.
  */
 export function afterFailure(
-  attempts: number,
+  failed: FailedAttempt,
   now: Date,
   options: TransferOptions,
   random: () => number = Math.random,
 ): FailureDecision {
-  if (attempts >= options.maxAttempts) return { kind: "fail" };
-  const waitMs = backoffDelay(Math.max(0, attempts - 1), random, {
+  const spent = failed.attempts - failed.earlierOutages - (failed.outage ? 1 : 0);
+  if (spent >= options.maxAttempts) return { kind: "fail" };
+  const waitMs = backoffDelay(Math.max(0, failed.attempts - 1), random, {
     initialMs: options.initialBackoffMs,
     maxMs: options.maxBackoffMs,
     multiplier: 2,
     jitter: 0.5,
   });
-  return { kind: "retry", nextAttemptAt: new Date(now.getTime() + waitMs) };
+  return { kind: "retry", nextAttemptAt: new Date(now.getTime() + waitMs), outage: failed.outage };
+}
+
+/**
+ * Whether a failed attempt says nothing about the audio: the site's own store was unreachable (nothing
+ * could be written), or the origin's store, which holds the audio, was unreachable or cut off mid-read.
+ * A link cut for hours must not fail the audio of every call that came through before it.
+ */
+export function metOnlyOutage(
+  outcomes: readonly SourceOutcome[],
+  localSite: string,
+  originSite: string,
+): boolean {
+  return outcomes.some(
+    (o) =>
+      (o.site === localSite && o.outcome === "unreachable") ||
+      (o.site === originSite && (o.outcome === "unreachable" || o.outcome === "unverified")),
+  );
 }
 
 /** One source's outcome in an attempt, kept in `audio_transfers.sources_tried`. */

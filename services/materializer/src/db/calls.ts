@@ -99,7 +99,7 @@ export async function insertCalls(client: pg.PoolClient, rows: readonly CallRow[
     if (withAudio.length > 0) {
       await client.query(
         `INSERT INTO audio_transfers (call_id) SELECT unnest($1::uuid[])
-         ON CONFLICT (call_id) DO UPDATE SET attempts = 0, next_attempt_at = now(), completed_at = NULL`,
+         ON CONFLICT (call_id) DO UPDATE SET attempts = 0, outages = 0, next_attempt_at = now(), completed_at = NULL`,
         [withAudio],
       );
     }

@@ -13,6 +13,8 @@ export interface ClaimedTransfer {
   contentType: string;
   /** Including the attempt just claimed. */
   attempts: number;
+  /** Earlier attempts that met only an outage. */
+  outages: number;
 }
 
 /** The call columns a transfer needs, as `transferOf` reads them. */
@@ -29,6 +31,7 @@ interface TransferRow {
   audio_size_bytes: number;
   audio_content_type: string;
   attempts: number;
+  outages: number;
 }
 
 function transferOf(row: TransferRow): ClaimedTransfer {
@@ -42,6 +45,7 @@ function transferOf(row: TransferRow): ClaimedTransfer {
     sizeBytes: row.audio_size_bytes,
     contentType: row.audio_content_type,
     attempts: row.attempts,
+    outages: row.outages,
   };
 }
 
@@ -68,9 +72,9 @@ export async function claimTransfers(
        UPDATE audio_transfers t SET attempts = t.attempts + 1,
          next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
        FROM due WHERE t.call_id = due.call_id
-       RETURNING t.call_id, t.attempts
+       RETURNING t.call_id, t.attempts, t.outages
      )
-     SELECT ${TRANSFER_COLUMNS}, claimed.attempts
+     SELECT ${TRANSFER_COLUMNS}, claimed.attempts, claimed.outages
      FROM claimed JOIN calls c ON c.call_id = claimed.call_id`,
     [limit, leaseMs, heldOrigins],
   );
@@ -80,7 +84,7 @@ export async function claimTransfers(
 /** Every call whose audio is still pending, as a first attempt (a rebuild copies them all at once). */
 export async function pendingTransfers(pool: pg.Pool): Promise<ClaimedTransfer[]> {
   const { rows } = await pool.query<TransferRow>(
-    `SELECT ${TRANSFER_COLUMNS}, 1 AS attempts FROM calls c WHERE c.audio_state = 'pending' ORDER BY c.call_id`,
+    `SELECT ${TRANSFER_COLUMNS}, 1 AS attempts, 0 AS outages FROM calls c WHERE c.audio_state = 'pending' ORDER BY c.call_id`,
   );
   return rows.map(transferOf);
 }
@@ -105,7 +109,10 @@ export async function markPresent(
   });
 }
 
-/** Records a failed attempt: scheduled again, or, once the budget is spent, the audio is failed. */
+/**
+ * Records a failed attempt: scheduled again (an outage counted apart), or, once the budget is spent, the
+ * audio is failed.
+ */
 export async function recordFailure(
   pool: pg.Pool,
   callId: string,
@@ -116,9 +123,10 @@ export async function recordFailure(
   await inTransaction(pool, async (client) => {
     if (decision.kind === "retry") {
       await client.query(
-        `UPDATE audio_transfers SET next_attempt_at = $2, last_error = $3, sources_tried = sources_tried || $4::jsonb
+        `UPDATE audio_transfers SET next_attempt_at = $2, last_error = $3, sources_tried = sources_tried || $4::jsonb,
+           outages = outages + $5
          WHERE call_id = $1`,
-        [callId, decision.nextAttemptAt, reason, JSON.stringify([outcomes])],
+        [callId, decision.nextAttemptAt, reason, JSON.stringify([outcomes]), decision.outage ? 1 : 0],
       );
     } else {
       await client.query(
