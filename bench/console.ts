@@ -23,6 +23,10 @@ import { localTopology, meshLinks, writeTopologyFile } from "../services/cli/src
 import { runRecorder } from "../services/recorder/src";
 import { freshDatabase } from "../test/support/databases";
 import { benchPublisher, printSideBySide } from "./one-site";
+import { tandemNodeArgs } from "../scripts/cli-bundle.mjs";
+
+/** Node's arguments that run `tandem`, as ./tandem runs it. */
+const TANDEM = await tandemNodeArgs();
 
 const { values: args } = parseArgs({
   options: {
@@ -116,16 +120,7 @@ await nycDb.end();
 const password = randomUUID();
 const consoleProcess = spawn(
   process.execPath,
-  [
-    "--import",
-    "tsx",
-    "services/cli/src/main.ts",
-    "console",
-    "--config",
-    topologyFile,
-    "--listen",
-    `127.0.0.1:${consolePort}`,
-  ],
+  [...TANDEM, "console", "--config", topologyFile, "--listen", `127.0.0.1:${consolePort}`],
   {
     env: { ...process.env, TANDEM_CONSOLE_ADMIN_PASSWORD: password },
     stdio: ["ignore", "ignore", "inherit"],

@@ -24,6 +24,10 @@ import { callIdOf } from "../services/cli/src/import/core/ids";
 import { siteConfigOf, writeTopologyFile } from "../services/cli/src/local-topology";
 import { WAV_CONTENT_TYPE, formatBytes, type CallMetadata } from "../services/recorder/src";
 import { benchPublisher, benchSite, printSideBySide } from "./one-site";
+import { tandemNodeArgs } from "../scripts/cli-bundle.mjs";
+
+/** Node's arguments that run `tandem`, as ./tandem runs it. */
+const TANDEM = await tandemNodeArgs();
 
 const { values: args } = parseArgs({
   options: {
@@ -120,9 +124,7 @@ function importWithCommand(topologyFile: string, manifest: string, site: string)
   const result = spawnSync(
     process.execPath,
     [
-      "--import",
-      "tsx",
-      "services/cli/src/main.ts",
+      ...TANDEM,
       "import",
       "--config",
       topologyFile,

@@ -49,6 +49,10 @@ import {
 import { freshDatabase } from "../test/support/databases";
 import { emptyCluster } from "./mm2/clusters";
 import { printSideBySide } from "./one-site";
+import { tandemNodeArgs } from "../scripts/cli-bundle.mjs";
+
+/** Node's arguments that run `tandem`, as ./tandem runs it. */
+const TANDEM = await tandemNodeArgs();
 
 const { values: args } = parseArgs({
   options: {
@@ -229,9 +233,7 @@ async function rebuildFromLog(
   const child = spawn(
     process.execPath,
     [
-      "--import",
-      "tsx",
-      "services/cli/src/main.ts",
+      ...TANDEM,
       "replay",
       "--config",
       topologyFile,

@@ -54,6 +54,10 @@ import {
 } from "../services/recorder/src";
 import { percentile } from "./mm2/measure";
 import { benchPublisher, printSideBySide } from "./one-site";
+import { tandemNodeArgs } from "../scripts/cli-bundle.mjs";
+
+/** Node's arguments that run `tandem`, as ./tandem runs it. */
+const TANDEM = await tandemNodeArgs();
 
 const { values: args } = parseArgs({
   options: {
@@ -208,11 +212,10 @@ async function waitForAll(
 
 function startTargetServices(topologyFile: string, logFile: string) {
   const log = fs.openSync(logFile, "w");
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "services/cli/src/main.ts", "run", "--config", topologyFile, "--site", TARGET],
-    { stdio: ["ignore", log, log], env: { ...process.env, TANDEM_LOG_LEVEL: "info" } },
-  );
+  const child = spawn(process.execPath, [...TANDEM, "run", "--config", topologyFile, "--site", TARGET], {
+    stdio: ["ignore", log, log],
+    env: { ...process.env, TANDEM_LOG_LEVEL: "info" },
+  });
   fs.closeSync(log);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {

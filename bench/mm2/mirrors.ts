@@ -3,6 +3,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { once } from "node:events";
 import { log4j2Properties } from "@tandem/stack";
+import { tandemNodeArgs } from "../../scripts/cli-bundle.mjs";
+
+/** Node's arguments that run `tandem`, as ./tandem runs it. */
+const TANDEM = await tandemNodeArgs();
 
 /** A mirror running as a child process, with its output in a log file. */
 export interface MirrorProcess {
@@ -60,9 +64,7 @@ export function startTandemBridge(options: BridgeProcessOptions): MirrorProcess 
     process.execPath,
     [
       ...profile,
-      "--import",
-      "tsx",
-      "services/cli/src/main.ts",
+      ...TANDEM,
       "run",
       "--config",
       options.topologyFile,

@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node";
+import { cliBundle } from "../../scripts/cli-bundle.mjs";
 import { dockerReachable, startContainerStack } from "./container-stack";
 import { laneStack } from "./lane-stack";
 import { TEST_LANES, TEST_SITES, type ProvidedStack } from "./test-stack";
@@ -8,6 +9,8 @@ import { TEST_LANES, TEST_SITES, type ProvidedStack } from "./test-stack";
  * engine answers, local processes otherwise. TANDEM_TEST_STACK=local|containers forces one.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Built once here, before the workers that run it (test/support/processes.ts) look for it.
+  await cliBundle();
   const wanted = process.env.TANDEM_TEST_STACK;
   const useContainers = wanted === "containers" || (wanted !== "local" && (await dockerReachable()));
   const lanes = Array.from({ length: TEST_LANES }, (_, index) => index + 1);

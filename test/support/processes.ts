@@ -1,13 +1,16 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { tandemNodeArgs } from "../../scripts/cli-bundle.mjs";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
+/** Node's arguments that run `tandem`, as ./tandem runs it (the bundle global-setup.ts built). */
+export const TANDEM = await tandemNodeArgs();
 
 /** Runs the real `tandem` command in a child process (its output goes to `logFile`), as an operator would. */
 export function spawnTandem(args: string[], logFile: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
   const log = fs.openSync(logFile, "a");
-  const child = spawn(process.execPath, ["--import", "tsx", "services/cli/src/main.ts", ...args], {
+  const child = spawn(process.execPath, [...TANDEM, ...args], {
     cwd: REPO,
     env: { ...process.env, TANDEM_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", log, log],
@@ -51,7 +54,7 @@ export function runTandem(
   args: string[],
   timeoutMs = 60_000,
 ): { code: number | null; out: string; err: string } {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "services/cli/src/main.ts", ...args], {
+  const result = spawnSync(process.execPath, [...TANDEM, ...args], {
     cwd: REPO,
     encoding: "utf8",
     timeout: timeoutMs,

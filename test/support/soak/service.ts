@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { REPO_ROOT } from "../../../services/cli/src/defaults";
+import { TANDEM } from "../processes";
 
 export interface ServiceSpec {
   /** For the figures and logs, e.g. `bridge nyc->lon` or `materializer lon`. */
@@ -26,15 +27,11 @@ export class ServiceProcess {
   start(): void {
     this.wanted = true;
     const log = fs.openSync(this.spec.logFile, "a");
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "services/cli/src/main.ts", ...this.spec.args],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, TANDEM_LOG_LEVEL: "info", ...this.spec.env },
-        stdio: ["ignore", log, log],
-      },
-    );
+    const child = spawn(process.execPath, [...TANDEM, ...this.spec.args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, TANDEM_LOG_LEVEL: "info", ...this.spec.env },
+      stdio: ["ignore", log, log],
+    });
     fs.closeSync(log);
     this.child = child;
     child.once("exit", () => {
