@@ -5,6 +5,9 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 // Every stack of the run (both lanes' and those the tests start) keeps the servers' jars and Toxiproxy in one
 // cache, downloaded and built once (packages/stack reads it; workers and the tandem processes they start inherit it).
 process.env.TANDEM_STACK_CACHE ??= path.resolve(".tandem/stack-cache");
+// Their JVMs compile with C1 only: a site's servers then start with about half the CPU (15-17 s against 28-35 s),
+// and the tests' loads are far from what C2's code would be needed for. Benchmarks keep the default.
+process.env.TANDEM_STACK_JAVA_OPTIONS ??= "-XX:TieredStopAtLevel=1";
 
 const isIntegrationFile = (name: string) => (spec: TestSpecification) =>
   spec.moduleId.endsWith(`/test/integration/${name}`);

@@ -5,7 +5,7 @@ import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { serverLogFile, type SiteEndpoints } from "@tandem/stack";
+import { LocalStack, serverLogFile, type SiteEndpoints } from "@tandem/stack";
 import { providedStack, stack } from "../support/stack";
 
 const sites = (await stack()).sites.slice(0, 2);
@@ -209,3 +209,21 @@ it("Kafka at two sites are separate clusters", async () => {
   expect(await adminB.listTopics()).not.toContain(topic);
   await Promise.all([adminA.disconnect(), adminB.disconnect()]);
 });
+
+it.runIf(providedStack().mode === "local")(
+  "the local stack gives every server's JVM the options of TANDEM_STACK_JAVA_OPTIONS",
+  async () => {
+    const wanted = process.env.TANDEM_STACK_JAVA_OPTIONS?.split(/\s+/).filter(Boolean) ?? [];
+    expect(wanted.length).toBeGreaterThan(0);
+    const provided = providedStack();
+    if (provided.mode !== "local") return;
+    const jvms = (await new LocalStack({ dataDir: provided.dataDir }).status()).filter(
+      (row) => row.kind === "kafka" || row.kind === "registry" || row.kind === "s3",
+    );
+    expect(jvms.length).toBeGreaterThanOrEqual(9);
+    for (const row of jvms) {
+      const commandLine = fs.readFileSync(`/proc/${row.pid}/cmdline`, "utf8").split("\0");
+      expect(commandLine, `${row.site} ${row.kind}`).toEqual(expect.arrayContaining(wanted));
+    }
+  },
+);

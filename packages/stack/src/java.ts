@@ -21,3 +21,18 @@ export function findJava(env: NodeJS.ProcessEnv = process.env): string {
   }
   return java;
 }
+
+/**
+ * Options for every server's JVM, from TANDEM_STACK_JAVA_OPTIONS (separated by spaces): the tests start the
+ * servers with `-XX:TieredStopAtLevel=1`, which halves the CPU a server takes to start.
+ */
+export function javaOptionsOf(text: string | undefined): string[] {
+  const options = (text ?? "").split(/\s+/).filter((option) => option !== "");
+  const notOptions = options.filter((option) => !option.startsWith("-"));
+  if (notOptions.length > 0) {
+    throw new Error(
+      `TANDEM_STACK_JAVA_OPTIONS holds ${notOptions.map((o) => `'${o}'`).join(", ")}: each JVM option starts with '-' (e.g. -XX:TieredStopAtLevel=1)`,
+    );
+  }
+  return options;
+}

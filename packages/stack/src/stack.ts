@@ -3,7 +3,7 @@ import path from "node:path";
 import { resolveArtifacts } from "./artifacts";
 import { loadOrCreateCredentials, type StackCredentials } from "./credentials";
 import type { RemoteAddresses, SiteEndpoints, StackEndpoints } from "./endpoints";
-import { findJava } from "./java";
+import { findJava, javaOptionsOf } from "./java";
 import {
   PORTS_PER_SITE,
   SERVER_KINDS,
@@ -404,7 +404,11 @@ export class LocalStack {
   }
 
   private runtime(): Runtime {
-    return { java: findJava(), artifacts: resolveArtifacts(cacheDirOf(this.layout), this.progress) };
+    return {
+      java: findJava(),
+      javaOptions: javaOptionsOf(process.env.TANDEM_STACK_JAVA_OPTIONS),
+      artifacts: resolveArtifacts(cacheDirOf(this.layout), this.progress),
+    };
   }
 
   /** The CA every secure site's broker certificate is signed by, made once per data directory. */

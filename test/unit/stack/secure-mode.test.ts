@@ -141,6 +141,7 @@ describe("secure broker start", () => {
     const server = kafkaServer({ dataDir, site: "sec", ports, credentials, secure: true, wanListeners: [] });
     const runtime = {
       java: "java",
+      javaOptions: [],
       artifacts: { kafkaClasspath: "", s3proxyClasspath: "", apicurioRunner: "" },
     };
     await expect(server.start(runtime)).rejects.toThrow(

@@ -18,6 +18,8 @@ export interface SiteContext {
 /** What starting a JVM server needs; resolved only when something is started. */
 export interface Runtime {
   java: string;
+  /** Given to every server's JVM before its own options (TANDEM_STACK_JAVA_OPTIONS). */
+  javaOptions: string[];
   artifacts: Artifacts;
 }
 

@@ -58,6 +58,7 @@ export function kafkaServer(ctx: SiteContext): LocalServer {
     async start(runtime) {
       refuseStorageWithoutScram();
       const jvm = (heap: string) => [
+        ...runtime.javaOptions,
         `-Xmx${heap}`,
         `-Dlog4j2.configurationFile=${log4jFile}`,
         "-cp",

@@ -45,6 +45,7 @@ export function registryServer(ctx: SiteContext): LocalServer {
         proc,
         runtime.java,
         [
+          ...runtime.javaOptions,
           "-Xmx384m",
           `-Dtandem.stack.dir=${dir}`,
           ...DATASOURCE_POOL,

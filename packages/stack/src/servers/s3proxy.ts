@@ -47,6 +47,7 @@ export function s3proxyServer(ctx: SiteContext): LocalServer {
       );
       fs.writeFileSync(loggingFile, LOGBACK_CONFIGURATION);
       startDetached(proc, runtime.java, [
+        ...runtime.javaOptions,
         "-Xmx256m",
         `-Dlogback.configurationFile=${loggingFile}`,
         "-cp",
