@@ -10,14 +10,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BUNDLES = path.join(ROOT, ".tandem", "cli");
-const ENTRY = path.join(ROOT, "services", "cli", "src", "main.ts");
+const REPOSITORY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** A bundle unused this long is removed when another is built (a running process may still load its chunks). */
 const KEEP_UNUSED_MS = 24 * 60 * 60 * 1000;
 
 /** Every file the bundle is made of: the workspaces' sources and manifests, and this script. */
-function sourceFiles() {
+function sourceFiles(root) {
   const files = [fileURLToPath(import.meta.url)];
   const walk = (dir) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -27,8 +25,9 @@ function sourceFiles() {
     }
   };
   for (const group of ["packages", "services"]) {
-    for (const workspace of fs.readdirSync(path.join(ROOT, group))) {
-      const dir = path.join(ROOT, group, workspace);
+    if (!fs.existsSync(path.join(root, group))) continue;
+    for (const workspace of fs.readdirSync(path.join(root, group))) {
+      const dir = path.join(root, group, workspace);
       if (fs.existsSync(path.join(dir, "src"))) walk(path.join(dir, "src"));
       if (fs.existsSync(path.join(dir, "package.json"))) files.push(path.join(dir, "package.json"));
     }
@@ -36,10 +35,10 @@ function sourceFiles() {
   return files.sort();
 }
 
-function versionOfSources() {
+function versionOfSources(root) {
   const hash = createHash("sha256");
-  for (const file of sourceFiles())
-    hash.update(path.relative(ROOT, file)).update("\0").update(fs.readFileSync(file));
+  for (const file of sourceFiles(root))
+    hash.update(path.relative(root, file)).update("\0").update(fs.readFileSync(file));
   return hash.digest("hex").slice(0, 16);
 }
 
@@ -66,10 +65,10 @@ const sourceLocations = {
   },
 };
 
-async function build(outdir) {
+async function build(root, outdir) {
   const esbuild = await import("esbuild");
   await esbuild.build({
-    entryPoints: [ENTRY],
+    entryPoints: [path.join(root, "services", "cli", "src", "main.ts")],
     bundle: true,
     // Each command's modules and libraries stay in their own chunks, loaded when the command runs.
     splitting: true,
@@ -83,29 +82,33 @@ async function build(outdir) {
   });
 }
 
-function pruneUnused(except) {
-  for (const entry of fs.readdirSync(BUNDLES)) {
-    const dir = path.join(BUNDLES, entry);
+function pruneUnused(bundles, except) {
+  for (const entry of fs.readdirSync(bundles)) {
+    const dir = path.join(bundles, entry);
     if (entry === except) continue;
     if (Date.now() - fs.statSync(dir).mtimeMs > KEEP_UNUSED_MS)
       fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** The path of the current sources' bundle, built when missing; safe to call from several processes at once. */
-export async function cliBundle() {
-  const version = versionOfSources();
-  const dir = path.join(BUNDLES, version);
+/**
+ * The path of the current sources' bundle, built when missing; safe to call from several processes at once.
+ * `root` is the repository's (another only in this script's tests).
+ */
+export async function cliBundle(root = REPOSITORY) {
+  const bundles = path.join(root, ".tandem", "cli");
+  const version = versionOfSources(root);
+  const dir = path.join(bundles, version);
   const main = path.join(dir, "main.js");
   if (fs.existsSync(main)) {
     const now = new Date();
     fs.utimesSync(dir, now, now);
     return main;
   }
-  fs.mkdirSync(BUNDLES, { recursive: true });
-  const partial = path.join(BUNDLES, `.partial-${randomUUID()}`);
+  fs.mkdirSync(bundles, { recursive: true });
+  const partial = path.join(bundles, `.partial-${randomUUID()}`);
   try {
-    await build(partial);
+    await build(root, partial);
     // Whole or not at all: a concurrent build of the same version may have won the rename, and is the same.
     fs.renameSync(partial, dir);
   } catch (error) {
@@ -113,7 +116,7 @@ export async function cliBundle() {
   } finally {
     fs.rmSync(partial, { recursive: true, force: true });
   }
-  pruneUnused(version);
+  pruneUnused(bundles, version);
   return main;
 }
 
