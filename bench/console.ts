@@ -23,10 +23,7 @@ import { localTopology, meshLinks, writeTopologyFile } from "../services/cli/src
 import { runRecorder } from "../services/recorder/src";
 import { freshDatabase } from "../test/support/databases";
 import { benchPublisher, printSideBySide } from "./one-site";
-import { tandemNodeArgs } from "../scripts/cli-bundle.mjs";
-
-/** Node's arguments that run `tandem`, as ./tandem runs it. */
-const TANDEM = await tandemNodeArgs();
+import { TANDEM } from "../test/support/processes";
 
 const { values: args } = parseArgs({
   options: {

@@ -24,10 +24,7 @@ import { callIdOf } from "../services/cli/src/import/core/ids";
 import { siteConfigOf, writeTopologyFile } from "../services/cli/src/local-topology";
 import { WAV_CONTENT_TYPE, formatBytes, type CallMetadata } from "../services/recorder/src";
 import { benchPublisher, benchSite, printSideBySide } from "./one-site";
-import { tandemNodeArgs } from "../scripts/cli-bundle.mjs";
-
-/** Node's arguments that run `tandem`, as ./tandem runs it. */
-const TANDEM = await tandemNodeArgs();
+import { TANDEM } from "../test/support/processes";
 
 const { values: args } = parseArgs({
   options: {

@@ -49,10 +49,7 @@ import {
 import { freshDatabase } from "../test/support/databases";
 import { emptyCluster } from "./mm2/clusters";
 import { printSideBySide } from "./one-site";
-import { tandemNodeArgs } from "../scripts/cli-bundle.mjs";
-
-/** Node's arguments that run `tandem`, as ./tandem runs it. */
-const TANDEM = await tandemNodeArgs();
+import { TANDEM } from "../test/support/processes";
 
 const { values: args } = parseArgs({
   options: {

@@ -54,10 +54,7 @@ import {
 } from "../services/recorder/src";
 import { percentile } from "./mm2/measure";
 import { benchPublisher, printSideBySide } from "./one-site";
-import { tandemNodeArgs } from "../scripts/cli-bundle.mjs";
-
-/** Node's arguments that run `tandem`, as ./tandem runs it. */
-const TANDEM = await tandemNodeArgs();
+import { TANDEM } from "../test/support/processes";
 
 const { values: args } = parseArgs({
   options: {

@@ -3,10 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { once } from "node:events";
 import { log4j2Properties } from "@tandem/stack";
-import { tandemNodeArgs } from "../../scripts/cli-bundle.mjs";
-
-/** Node's arguments that run `tandem`, as ./tandem runs it. */
-const TANDEM = await tandemNodeArgs();
+import { TANDEM } from "../../test/support/processes";
 
 /** A mirror running as a child process, with its output in a log file. */
 export interface MirrorProcess {
