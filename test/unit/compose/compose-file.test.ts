@@ -199,12 +199,20 @@ describe("Dockerfile", () => {
 
   it("runs the CLI's TypeScript sources with tsx on Node 22", () => {
     expect(dockerfile).toMatch(/^FROM node:22-bookworm-slim$/m);
-    expect(dockerfile).toContain('ENTRYPOINT ["node", "--import", "tsx", "services/cli/src/main.ts"]');
+    expect(dockerfile).toContain(
+      'ENTRYPOINT ["node", "--max-semi-space-size=4", "--import", "tsx", "services/cli/src/main.ts"]',
+    );
     expect(read("services/cli/src/main.ts").length).toBeGreaterThan(0);
   });
 
   it("installs the production dependencies only, among them tsx as a dependency of the CLI", () => {
     expect(dockerfile).toMatch(/^RUN npm ci --omit=dev /m);
+    // The install applies patches/ with patch-package, installed with kafkajs: the manifests' stage keeps them.
+    expect(dockerfile).toContain("! -path './patches/*' -delete");
+    const root = JSON.parse(read("package.json")) as { scripts: Record<string, string> };
+    expect(root.scripts.postinstall).toMatch(/^patch-package /);
+    const kafka = JSON.parse(read("packages/kafka/package.json")) as { dependencies: Record<string, string> };
+    expect(Object.keys(kafka.dependencies)).toEqual(expect.arrayContaining(["kafkajs", "patch-package"]));
     const cli = JSON.parse(read("services/cli/package.json")) as { dependencies?: Record<string, string> };
     expect(cli.dependencies).toHaveProperty("tsx");
   });
