@@ -3,13 +3,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { EventCodec, buildHeaders } from "@tandem/events";
 import { ensureTopics } from "@tandem/kafka";
 import { concurrentNameEdits, kafkaFor } from "../support/clients";
 import { freshDatabase } from "../support/databases";
 import { callEvent, publishCalls, waitFor } from "../support/events";
-import { exited, runTandem, spawnTandem, terminateAll } from "../support/processes";
+import { TANDEM, exited, runTandem, spawnTandem, terminateAll } from "../support/processes";
 import { stack } from "../support/stack";
 import { topologyOf, twoWay, writeTopologyFile } from "../support/topology";
 
@@ -182,6 +182,16 @@ describe("operator commands", () => {
     // lon->nyc is pulled by nyc's bridge, which still runs.
     expect(linkHealth(down.out, "lon->nyc")).toBe("ok");
     startSite("lon");
+  });
+
+  it("a reader that stops reading ends the command quietly, with the status of a broken pipe", async () => {
+    const child = spawn(process.execPath, [...TANDEM, "--help"], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let err = "";
+    child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(err).toBe("");
+    expect(code).toBe(141);
   });
 
   it("bad flags and bad configuration: one line and exit code 2", () => {

@@ -23,6 +23,16 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   console: async () => (await import("./commands/console")).consoleCommand(),
 };
 
+/**
+ * A reader that stopped reading (`tandem inspect ... | head`) ends the command quietly with the status a
+ * process killed by SIGPIPE has, as other Unix tools end, instead of a stack trace.
+ */
+const EXIT_BROKEN_PIPE = 128 + 13;
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(EXIT_BROKEN_PIPE);
+});
+
 const invoked = process.argv[2];
 const wanted = invoked !== undefined && Object.hasOwn(COMMANDS, invoked) ? [invoked] : Object.keys(COMMANDS);
 const program = new Command("tandem").description(
