@@ -17,5 +17,5 @@ COPY --from=manifests /app ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY . .
 USER node
-ENTRYPOINT ["node", "--max-semi-space-size=4", "--import", "tsx", "services/cli/src/main.ts"]
+ENTRYPOINT ["node", "--import", "tsx", "services/cli/src/main.ts"]
 CMD ["--help"]

@@ -121,13 +121,9 @@ export async function cliBundle(root = REPOSITORY) {
   return main;
 }
 
-/**
- * Node's arguments that run the tandem command: its bundle, stack traces pointing into the TypeScript sources,
- * and a young generation of 2 x 4 MiB instead of V8's 2 x 16: a bridge's fetched and re-encoded batches are
- * collected sooner, so its peak memory is lower (bench/README.md), at no measured cost in CPU.
- */
+/** Node's arguments that run the tandem command: its bundle, stack traces pointing into the TypeScript sources. */
 export async function tandemNodeArgs() {
-  return ["--enable-source-maps", "--max-semi-space-size=4", await cliBundle()];
+  return ["--enable-source-maps", await cliBundle()];
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

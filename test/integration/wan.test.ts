@@ -218,11 +218,14 @@ describe("WAN profile", () => {
       const pair = selectDirections("nyc-lon", TEST_SITES);
       await wan.cut(pair, "refuse");
       const cutAt = Date.now();
-      await recordCallsWithAudio(site("nyc"), 5, call);
+      // Recorded at nyc while the cut lasts, not before it is timed: on a busy machine the recording itself
+      // could take long enough to stretch the cut past the session.
+      const recorded = recordCallsWithAudio(site("nyc"), 5, call);
       // Long enough for kafkajs to give up on a client with its default retries (about 9 s); shorter than
       // the group session (30 s), so the member that rode it out is still known to the group.
       await sleep(Math.max(0, cutAt + 15_000 - Date.now()));
       await wan.heal(pair);
+      await recorded;
 
       const healed = await waitFor(async () => verify(), calls(8), 120_000);
       expect(healed.out).toMatch(/no difference/);
