@@ -44,10 +44,8 @@ if [ "$(node_major)" != "$NODE_MAJOR" ]; then
   export PATH="$TOOLS_NODE/node_modules/.bin:$PATH"
 fi
 
-# Installed again when the lock file or a dependency's patch (patches/, applied by the install) changed.
-installed="$TANDEM_ROOT/node_modules/.package-lock.json"
-if [ ! -f "$installed" ] || [ "$TANDEM_ROOT/package-lock.json" -nt "$installed" ] ||
-  [ -n "$(find "$TANDEM_ROOT/patches" -newer "$installed" 2>/dev/null)" ]; then
+if [ ! -f "$TANDEM_ROOT/node_modules/.package-lock.json" ] ||
+  [ "$TANDEM_ROOT/package-lock.json" -nt "$TANDEM_ROOT/node_modules/.package-lock.json" ]; then
   say "installing npm packages"
   (cd "$TANDEM_ROOT" && npm ci --no-audit --no-fund >&2)
 fi

@@ -205,12 +205,6 @@ describe("Dockerfile", () => {
 
   it("installs the production dependencies only, among them tsx as a dependency of the CLI", () => {
     expect(dockerfile).toMatch(/^RUN npm ci --omit=dev /m);
-    // The install applies patches/ with patch-package, installed with kafkajs: the manifests' stage keeps them.
-    expect(dockerfile).toContain("! -path './patches/*' -delete");
-    const root = JSON.parse(read("package.json")) as { scripts: Record<string, string> };
-    expect(root.scripts.postinstall).toMatch(/^patch-package /);
-    const kafka = JSON.parse(read("packages/kafka/package.json")) as { dependencies: Record<string, string> };
-    expect(Object.keys(kafka.dependencies)).toEqual(expect.arrayContaining(["kafkajs", "patch-package"]));
     const cli = JSON.parse(read("services/cli/package.json")) as { dependencies?: Record<string, string> };
     expect(cli.dependencies).toHaveProperty("tsx");
   });

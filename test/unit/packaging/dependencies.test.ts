@@ -15,8 +15,6 @@ const USED_WITHOUT_IMPORT: Record<string, string[]> = {
   "@tandem/cli": ["tsx"],
   // The console serves uPlot's browser build from node_modules to its pages.
   "@tandem/console": ["uplot"],
-  // The install applies patches/kafkajs+2.2.4.patch with it (the root's postinstall), in the image too.
-  "@tandem/kafka": ["patch-package"],
 };
 
 /** What the root's own code (tests, benchmarks, scripts, tool configs) imports from. */
