@@ -4,8 +4,10 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CALLS_TOPIC, DLQ_TOPIC, buildHeaders } from "@tandem/events";
 import { DLQ_HEADERS } from "@tandem/kafka";
+import type { Kafka } from "kafkajs";
 import type { LinkConfig } from "@tandem/config";
 import { runBridge } from "../../services/bridge/src";
+import { AtLeastOnceDelivery } from "../../services/bridge/src/link/at-least-once";
 import { kafkaFor, readTopic } from "../support/clients";
 import { callsAt, orderByPartition, publishCalls, waitFor } from "../support/events";
 import { testLogger } from "../support/logger";
@@ -207,6 +209,63 @@ describe("bridge faults against real clusters", () => {
       expect(dead[0]!.headers?.[DLQ_HEADERS.reason]?.toString()).toMatch(/schema id \d+ is unknown/);
     } finally {
       await bridge.stop();
+    }
+  });
+
+  it("partitions delivering together share one produce request, and one refused does not hold the others", async () => {
+    const accepting = `accepting-${crypto.randomUUID()}`;
+    const refusing = `refusing-${crypto.randomUUID()}`;
+    const real = kafkaFor(lon);
+    const admin = real.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic: accepting, numPartitions: 3 },
+        // Kafka refuses a batch larger than this with MESSAGE_TOO_LARGE, which no retry changes.
+        { topic: refusing, numPartitions: 1, configEntries: [{ name: "max.message.bytes", value: "1024" }] },
+      ],
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
+    let produceRequests = 0;
+    const counted = {
+      producer: (config) => {
+        const producer = real.producer(config);
+        producer.on(producer.events.REQUEST, ({ payload }) => {
+          if (payload.apiName === "Produce") produceRequests++;
+        });
+        return producer;
+      },
+    } as Pick<Kafka, "producer"> as Kafka;
+    const delivery = new AtLeastOnceDelivery(counted, 3);
+    const request = (topic: string, partition: number, value: string) => [
+      [{ topic, messages: [{ partition, value }] }],
+    ];
+    try {
+      await delivery.connect();
+      const writer = await delivery.writer();
+      await Promise.all([0, 1, 2].map((p) => writer.deliver(request(accepting, p, `first ${p}`), "1")));
+      expect(produceRequests).toBe(1);
+
+      const outcomes = await Promise.allSettled([
+        writer.deliver(request(accepting, 0, "second 0"), "2"),
+        writer.deliver(request(refusing, 0, "x".repeat(4096)), "1"),
+        writer.deliver(request(accepting, 1, "second 1"), "2"),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/larger than/);
+
+      const written = await readTopic(lon, accepting, { idleMs: 1500 });
+      expect(written.map((m) => `${m.partition}: ${m.value?.toString()}`).sort()).toEqual([
+        "0: first 0",
+        "0: second 0",
+        "1: first 1",
+        "1: second 1",
+        "2: first 2",
+      ]);
+      expect(await readTopic(lon, refusing, { idleMs: 1000 })).toEqual([]);
+    } finally {
+      await delivery.disconnect();
     }
   });
 });

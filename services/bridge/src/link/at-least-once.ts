@@ -1,5 +1,6 @@
 import type { Kafka, Producer, TopicMessages } from "kafkajs";
 import { hasKafkaErrorCode, type Delivery, type PartitionWriter } from "./delivery";
+import { ProduceCoalescer } from "./produce-coalescer";
 
 /**
  * OUT_OF_ORDER_SEQUENCE_NUMBER and UNKNOWN_PRODUCER_ID: the broker no longer knows where this producer's
@@ -16,6 +17,8 @@ export class AtLeastOnceDelivery implements Delivery {
   readonly readsAhead = true;
   /** Every partition's: the target keeps no position, so every batch is forwarded whole. */
   private readonly shared: PartitionWriter;
+  /** The partitions' concurrent batches, sent together. */
+  private readonly coalescer = new ProduceCoalescer((topicMessages) => this.send(topicMessages));
 
   constructor(
     private readonly kafka: Kafka,
@@ -25,17 +28,21 @@ export class AtLeastOnceDelivery implements Delivery {
     this.shared = {
       resumeFrom: -1n,
       deliver: async (requests: TopicMessages[][]) => {
-        await this.connect();
-        const producer = this.producer;
-        try {
-          for (const topicMessages of requests) await producer.sendBatch({ topicMessages, acks: -1 });
-        } catch (error) {
-          // The batch is retried by the link, with the new producer: at least once, as before.
-          if (hasKafkaErrorCode(error, PRODUCER_STATE_LOST)) this.replace(producer);
-          throw error;
-        }
+        for (const topicMessages of requests) await this.coalescer.write(topicMessages);
       },
     };
+  }
+
+  private async send(topicMessages: TopicMessages[]): Promise<void> {
+    await this.connect();
+    const producer = this.producer;
+    try {
+      await producer.sendBatch({ topicMessages, acks: -1 });
+    } catch (error) {
+      // The batch is retried by the link, with the new producer: at least once, as before.
+      if (hasKafkaErrorCode(error, PRODUCER_STATE_LOST)) this.replace(producer);
+      throw error;
+    }
   }
 
   connect(): Promise<void> {
