@@ -72,6 +72,26 @@ function kafkaThroughWan(from: string, to: string, retries = 0): Kafka {
   });
 }
 
+/** The warnings and state changes a site's bridge logged since `since` (epoch ms), one line each. */
+function bridgeLogSince(logFile: string, since: number): string {
+  const lines = fs.readFileSync(logFile, "utf8").split("\n");
+  const entries = lines.flatMap((line) => {
+    try {
+      return [JSON.parse(line) as { level: number; time: number; link?: string; msg: string }];
+    } catch {
+      return [];
+    }
+  });
+  const said = new Set(["time", "level", "msg", "pid", "hostname", "name"]);
+  return entries
+    .filter((e) => e.time >= since && e.link !== undefined && e.level >= 30)
+    .map((e) => {
+      const detail = Object.fromEntries(Object.entries(e).filter(([key]) => !said.has(key)));
+      return `${new Date(e.time).toISOString()} ${e.level} ${e.msg} ${JSON.stringify(detail)}`;
+    })
+    .join("\n");
+}
+
 /** nyc and lon replicating both ways over the stack's WAN profile, each served by `tandem run`. */
 async function nycAndLonServed(name: string) {
   expect(runTandem([...stackArgs, "wan", "set", "all", "rtt=80ms,jitter=5ms,bandwidth=100mbit"]).code).toBe(
@@ -192,8 +212,13 @@ describe("WAN profile", () => {
     }
   }, 600_000);
 
-  it("a cut shorter than the link's group session: its consumer stays a member, and the calls come after the heal", async () => {
+  it("a cut shorter than the link's group session: its consumer stays a member, and the calls come after the heal", async ({
+    onTestFailed,
+  }) => {
     const { topologyFile, stop } = await nycAndLonServed("wan-short-cut");
+    // A failure in CI leaves only its output: the bridge's own account of the cut goes with it.
+    const startedAt = Date.now();
+    onTestFailed(() => console.error(bridgeLogSince(path.join(workDir, "lon.log"), startedAt)));
     const tenantId = randomUUID();
     const call = { tenantId, groupId: randomUUID(), audioBytes: 20_000 };
     // lon's bridge pulls nyc->lon from nyc: its consumer group lives at nyc, reached here directly.

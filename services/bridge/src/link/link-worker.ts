@@ -391,6 +391,11 @@ export class LinkWorker {
         // A rebalance may move partitions elsewhere: what is known of them is learnt again.
         created: (consumer) =>
           consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+            // Which member took what: a rejoin under a new member id after a cut shows here.
+            this.logger.info(
+              { memberId: payload.memberId, assignment: payload.memberAssignment },
+              "joined the link's consumer group",
+            );
             this.delivery.assigned(
               Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) =>
                 partitions.map((partition) => ({ topic, partition })),
