@@ -165,6 +165,10 @@ describe("operator commands", () => {
     );
     expect(healthy.out).toMatch(/nyc->lon\s+ok/);
     expect(healthy.out).toMatch(/lon->nyc\s+ok/);
+    // Each site's database answers for its audio copies still to make.
+    expect(healthy.out).toMatch(/AUDIO-PENDING/);
+    for (const site of ["nyc", "lon"])
+      expect(healthy.out).toMatch(new RegExp(`^${site}\\s+up\\s.*\\s\\d+(?: \\(oldest \\d+s\\))?$`, "m"));
 
     const lonService = services.get("lon")!;
     lonService.kill("SIGTERM");

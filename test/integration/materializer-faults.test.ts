@@ -21,7 +21,7 @@ import { DirectoryObjectStore, type ObjectStore } from "@tandem/object-store";
 import { topicsAtSite } from "@tandem/replication";
 import { createLogger } from "@tandem/runtime";
 import type { SiteEndpoints } from "@tandem/stack";
-import { runMaterializer, type Materializer } from "../../services/materializer/src";
+import { audioBacklog, runMaterializer, type Materializer } from "../../services/materializer/src";
 import { RecorderPublisher, type CallMetadata } from "../../services/recorder/src/publisher";
 import { kafkaFor, readTopic, storeFor } from "../support/clients";
 import { freshDatabase as freshDatabaseAt } from "../support/databases";
@@ -250,6 +250,11 @@ describe("materializer faults at lon", () => {
       );
       expect(pending.filter((r) => r.audio_state === "none")).toHaveLength(1);
       expect(pending.find((r) => r.audio_state === "pending")?.last_error).toMatch(/unreachable/);
+      // What `tandem status` shows of the site (here of this tenant: the site's topics carry other tests'
+      // calls too): the copies waiting, and for how long.
+      const waiting = await audioBacklog(pool, [tenantId]);
+      expect(waiting.pending).toBe(2);
+      expect(waiting.oldestPendingSeconds).toBeGreaterThan(0);
     } finally {
       await restartLonStore();
     }
@@ -257,6 +262,7 @@ describe("materializer faults at lon", () => {
       const rows = await audioStates(pool, tenantId);
       return rows.filter((r) => r.audio_state === "present").length === 2;
     });
+    expect(await audioBacklog(pool, [tenantId])).toEqual({ pending: 0, oldestPendingSeconds: undefined });
     const store = storeFor(lon);
     for (const [index, event] of published.entries()) {
       const { rows } = await pool.query("SELECT local_object_key FROM calls WHERE call_id = $1", [

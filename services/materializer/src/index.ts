@@ -8,6 +8,7 @@ export { REGISTER_NAMES, emptyUserState, redeliveries, applyUserChanged, type Us
 // The read side of the site's database, for the operator tools.
 export {
   BUCKETS,
+  audioBacklog,
   audioStates,
   callBucketDigests,
   callEventsById,
@@ -23,6 +24,7 @@ export {
   userBucketDigests,
   userStatesById,
   usersInBuckets,
+  type AudioBacklog,
   type CallSummary,
   type SiteTotals,
   type TenantScope,

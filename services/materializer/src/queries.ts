@@ -19,6 +19,30 @@ export async function countOpenConflicts(pool: pg.Pool): Promise<number> {
   return Number(rows[0]!.n);
 }
 
+/** Calls whose audio copy has not succeeded yet, and how long the oldest has waited. */
+export interface AudioBacklog {
+  pending: number;
+  /** Seconds since the oldest pending call was recorded here; undefined when none is pending. */
+  oldestPendingSeconds: number | undefined;
+}
+
+/**
+ * A copy whose origin store is unreachable waits without spending its retry budget, for as long as the outage
+ * lasts: this is where an operator sees it.
+ */
+export async function audioBacklog(pool: pg.Pool, tenants: TenantScope = undefined): Promise<AudioBacklog> {
+  const { rows } = await pool.query<{ n: string; oldest: string | null }>(
+    `SELECT count(*) AS n, extract(epoch FROM now() - min(first_seen_at)) AS oldest
+     FROM calls WHERE audio_state = 'pending' AND ${inScope()}`,
+    [tenants ?? null],
+  );
+  const { n, oldest } = rows[0]!;
+  return {
+    pending: Number(n),
+    oldestPendingSeconds: oldest === null ? undefined : Math.max(0, Number(oldest)),
+  };
+}
+
 export async function countCalls(pool: pg.Pool, tenants: TenantScope): Promise<number> {
   const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM calls WHERE ${inScope()}`, [
     tenants ?? null,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assessLink, DEFAULT_THRESHOLDS, formatStatus } from "@tandem/operations";
+import { assessLink, DEFAULT_THRESHOLDS, formatStatus, type SiteReport } from "@tandem/operations";
 import { LINK_PATTERN } from "../../../services/cli/src/commands/replicate";
 
 const fresh = { scheduleOpen: true, lagRecords: 0, heartbeatAgeSeconds: 2, recordsLost: 0 };
@@ -56,11 +56,38 @@ describe("link names on the command line", () => {
 });
 
 describe("status as printed", () => {
+  it("shows each site's audio copies still to make, with how long the oldest has waited", () => {
+    const site = (id: string, audio: SiteReport["audio"]): SiteReport => ({
+      site: id,
+      kafkaReachable: true,
+      dlqRecords: 0,
+      openConflicts: 0,
+      audio,
+      gaps: [],
+    });
+    const lines = formatStatus({
+      at: "2026-12-06T03:00:00.000Z",
+      healthy: true,
+      sites: [
+        site("nyc", { pending: 0, oldestPendingSeconds: undefined }),
+        site("lon", { pending: 12, oldestPendingSeconds: 3600.4 }),
+        site("sfo", undefined),
+      ],
+      links: [],
+    });
+    expect(lines[0]).toMatch(/AUDIO-PENDING$/);
+    expect(lines[1]).toMatch(/^nyc .* 0$/);
+    expect(lines[2]).toMatch(/^lon .* 12 \(oldest 3600s\)$/);
+    expect(lines[3]).toMatch(/^sfo .* -$/);
+  });
+
   it("shows a link's cap beside its schedule, and each scheduled stream's state and next change", () => {
     const lines = formatStatus({
       at: "2026-12-06T03:00:00.000Z",
       healthy: true,
-      sites: [{ site: "nyc", kafkaReachable: true, dlqRecords: 0, openConflicts: 0, gaps: [] }],
+      sites: [
+        { site: "nyc", kafkaReachable: true, dlqRecords: 0, openConflicts: 0, audio: undefined, gaps: [] },
+      ],
       links: [
         {
           link: "nyc->lon",

@@ -31,12 +31,13 @@ const link = (over: Partial<StatusReport["links"][number]>): StatusReport["links
 const status = (links: StatusReport["links"]): StatusReport => ({
   at: "2026-01-01T00:00:02.000Z",
   sites: [
-    { site: "nyc", kafkaReachable: true, dlqRecords: 3, openConflicts: 1, gaps: [] },
+    { site: "nyc", kafkaReachable: true, dlqRecords: 3, openConflicts: 1, audio: undefined, gaps: [] },
     {
       site: "lon",
       kafkaReachable: true,
       dlqRecords: 0,
       openConflicts: 0,
+      audio: { pending: 0, oldestPendingSeconds: undefined },
       gaps: [
         {
           site: "lon",

@@ -3,7 +3,7 @@ import { streamSchedule, type SiteConfig, type Topology } from "@tandem/config";
 import { DLQ_TOPIC } from "@tandem/events";
 import { createKafka, topicRetentionMs } from "@tandem/kafka";
 import type { StreamScheduleStatus } from "@tandem/bridge";
-import { countOpenConflicts, createPool } from "@tandem/materializer";
+import { audioBacklog, countOpenConflicts, createPool, type AudioBacklog } from "@tandem/materializer";
 import { assessLink, type LinkHealth, type Thresholds } from "./assess";
 import {
   STREAM_TOPICS,
@@ -41,6 +41,8 @@ export interface SiteReport {
   kafkaReachable: boolean;
   dlqRecords: number | undefined;
   openConflicts: number | undefined;
+  /** Audio copies still to make at this site (an origin store unreachable keeps them waiting). */
+  audio: AudioBacklog | undefined;
   /** Ranges retention deleted at this site before a bridge or the materializer read them, unacknowledged. */
   gaps: GapRecord[];
 }
@@ -72,12 +74,15 @@ async function dlqSize(site: SiteConfig): Promise<number | undefined> {
   }
 }
 
-async function openConflicts(site: SiteConfig): Promise<number | undefined> {
+/** What the site's database says; undefined where it cannot be read. */
+async function databaseFigures(
+  site: SiteConfig,
+): Promise<{ openConflicts: number | undefined; audio: AudioBacklog | undefined }> {
   const pool = createPool(site.postgres, 1, 3000);
   try {
-    return await countOpenConflicts(pool);
+    return { openConflicts: await countOpenConflicts(pool), audio: await audioBacklog(pool) };
   } catch {
-    return undefined;
+    return { openConflicts: undefined, audio: undefined };
   } finally {
     await pool.end().catch(() => {});
   }
@@ -96,7 +101,7 @@ export async function collectStatus(
         site: site.id,
         kafkaReachable: dlqRecords !== undefined,
         dlqRecords,
-        openConflicts: await openConflicts(site),
+        ...(await databaseFigures(site)),
         gaps: dlqRecords === undefined ? [] : await openGaps(kafkaOf(site)).catch(() => []),
       };
     }),
@@ -184,12 +189,18 @@ export async function collectStatus(
   };
 }
 
+function audioLabel(audio: AudioBacklog | undefined): string {
+  if (audio === undefined) return "-";
+  if (audio.oldestPendingSeconds === undefined) return String(audio.pending);
+  return `${audio.pending} (oldest ${Math.round(audio.oldestPendingSeconds)}s)`;
+}
+
 export function formatStatus(report: StatusReport): string[] {
-  const lines = ["SITE      KAFKA  DLQ     OPEN-CONFLICTS  RECORDS-LOST"];
+  const lines = ["SITE      KAFKA  DLQ     OPEN-CONFLICTS  RECORDS-LOST  AUDIO-PENDING"];
   for (const s of report.sites) {
     const lost = s.gaps.reduce((sum, gap) => sum + gap.count, 0);
     lines.push(
-      `${s.site.padEnd(9)} ${(s.kafkaReachable ? "up" : "DOWN").padEnd(6)} ${String(s.dlqRecords ?? "-").padEnd(7)} ${String(s.openConflicts ?? "-").padEnd(15)} ${lost}`,
+      `${s.site.padEnd(9)} ${(s.kafkaReachable ? "up" : "DOWN").padEnd(6)} ${String(s.dlqRecords ?? "-").padEnd(7)} ${String(s.openConflicts ?? "-").padEnd(15)} ${String(lost).padEnd(13)} ${audioLabel(s.audio)}`,
     );
   }
   lines.push("", "LINK         HEALTH     LAG(RECORDS)  LAST-HEARTBEAT        SCHEDULE");

@@ -11,7 +11,9 @@ function count(value: string): number {
 
 export function statusCommand(): Command {
   return new Command("status")
-    .description("per link and per site: health, lag, last heartbeat, DLQ size, open conflicts")
+    .description(
+      "per link and per site: health, lag, last heartbeat, DLQ size, open conflicts, audio copies pending",
+    )
     .option("--config <file>", "topology file (default: the local stack in --data-dir)")
     .option("--data-dir <dir>", "the local stack's data directory", defaults.dataDir)
     .option(
