@@ -72,19 +72,34 @@ function kafkaThroughWan(from: string, to: string, retries = 0): Kafka {
   });
 }
 
+interface BridgeLogEntry {
+  level: number;
+  time: number;
+  link?: string;
+  msg: string;
+  kind?: string;
+  error?: string;
+}
+
+/** What a site's bridge logged about its links since `since` (epoch ms), at info level and above. */
+function bridgeEntriesSince(logFile: string, since: number): BridgeLogEntry[] {
+  return fs
+    .readFileSync(logFile, "utf8")
+    .split("\n")
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as BridgeLogEntry];
+      } catch {
+        return [];
+      }
+    })
+    .filter((e) => e.time >= since && e.link !== undefined && e.level >= 30);
+}
+
 /** The warnings and state changes a site's bridge logged since `since` (epoch ms), one line each. */
 function bridgeLogSince(logFile: string, since: number): string {
-  const lines = fs.readFileSync(logFile, "utf8").split("\n");
-  const entries = lines.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as { level: number; time: number; link?: string; msg: string }];
-    } catch {
-      return [];
-    }
-  });
   const said = new Set(["time", "level", "msg", "pid", "hostname", "name"]);
-  return entries
-    .filter((e) => e.time >= since && e.link !== undefined && e.level >= 30)
+  return bridgeEntriesSince(logFile, since)
     .map((e) => {
       const detail = Object.fromEntries(Object.entries(e).filter(([key]) => !said.has(key)));
       return `${new Date(e.time).toISOString()} ${e.level} ${e.msg} ${JSON.stringify(detail)}`;
@@ -212,7 +227,7 @@ describe("WAN profile", () => {
     }
   }, 600_000);
 
-  it("a cut shorter than the link's group session: its consumer stays a member, and the calls come after the heal", async ({
+  it("a cut shorter than the link's group session: its consumer stays a member unless kafkajs dropped its only broker, and the calls come after the heal", async ({
     onTestFailed,
   }) => {
     const { topologyFile, stop } = await nycAndLonServed("wan-short-cut");
@@ -254,7 +269,15 @@ describe("WAN profile", () => {
 
       const healed = await waitFor(async () => verify(), calls(8), 120_000);
       expect(healed.out).toMatch(/no difference/);
-      expect(await members()).toEqual(before);
+      // kafkajs drops a broker from its pool when a connection to it closes mid-fetch; with the cluster's only
+      // broker gone its consumer crashes ("No broker available", kafkajs pull request 1402) instead of
+      // retrying, and the replacement's join waits for the old member's session. That, and only that, may
+      // replace the member; any other crash fails here.
+      const crashes = bridgeEntriesSince(path.join(workDir, "lon.log"), startedAt).filter(
+        (e) => e.msg === "link down, retrying" && e.kind === "consumer",
+      );
+      if (crashes.length === 0) expect(await members()).toEqual(before);
+      else expect(crashes.map((e) => e.error)).toEqual(crashes.map(() => "No broker available"));
     } finally {
       await admin.disconnect();
       await stop();
