@@ -59,10 +59,7 @@ export async function countUsers(pool: pg.Pool, tenants: TenantScope): Promise<n
 }
 
 export async function countPendingAudio(pool: pg.Pool): Promise<number> {
-  const { rows } = await pool.query<{ n: string }>(
-    "SELECT count(*) AS n FROM calls WHERE audio_state = 'pending'",
-  );
-  return Number(rows[0]!.n);
+  return (await audioBacklog(pool)).pending;
 }
 
 export interface SiteTotals {
